@@ -1,0 +1,49 @@
+// The one interface through which the rest of the program sees a cluster, whatever made it.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec } from "./config";
+
+/** How LoadBalancer Services of a cluster get addresses. */
+export type LoadBalancerSupport =
+    | {
+          /** The program installs MetalLB with this address range ("a-b" or a CIDR). */
+          type: "metallb";
+          range: pulumi.Output<string>;
+          /** The east-west gateway is pinned to this address from the range. */
+          gatewayAddress: pulumi.Output<string>;
+      }
+    | {
+          type: "platform";
+          /** Known (reserved) address of the east-west gateway, if the user gave one. */
+          gatewayAddress?: pulumi.Output<string>;
+      };
+
+export interface MeshCluster {
+    /** Index and names: context, Istio cluster name, network. */
+    spec: ClusterSpec;
+    provider: k8s.Provider;
+    /** Admin kubeconfig (secret) when the program has one; undefined for contexts it only uses. */
+    kubeconfig?: pulumi.Output<string>;
+    /** The API server URL that the other clusters can reach (never loopback). */
+    apiServer: pulumi.Output<string>;
+    loadBalancer: LoadBalancerSupport;
+    /**
+     * Environment for kubectl-based helper commands (secret): KUBECONFIG_DATA, or
+     * KUBE_CONTEXT plus an optional KUBECONFIG path.
+     */
+    kubectlEnv: pulumi.Output<Record<string, string>>;
+    /** In-cluster resources are deletedWith this (the kind cluster); undefined: delete them one by one. */
+    deletedWith?: pulumi.Resource;
+    /** What in-cluster resources wait for before they are created (e.g. the cluster itself). */
+    ready: pulumi.Resource[];
+}
+
+/** Options every in-cluster resource of `cluster` takes. */
+export function inCluster(cluster: MeshCluster, parent: pulumi.Resource, dependsOn: pulumi.Input<pulumi.Resource>[] = []) {
+    return {
+        parent,
+        provider: cluster.provider,
+        dependsOn: [...cluster.ready, ...dependsOn],
+        ...(cluster.deletedWith ? { deletedWith: cluster.deletedWith } : {}),
+    };
+}

@@ -1,0 +1,49 @@
+// ExistingCluster: a cluster the program did not create, reached through a kube context.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { intToIp, ipToInt, parseCidr } from "../address-plan";
+import { MeshCluster } from "../cluster";
+import { ClusterSpec } from "../config";
+
+/** First address of a MetalLB range ("a-b" or a CIDR, whose network address is skipped). */
+export function firstAddress(range: string): string {
+    if (range.includes("/")) return intToIp(parseCidr(range).network + 1);
+    return intToIp(ipToInt(range.split("-")[0].trim()));
+}
+
+export class ExistingCluster extends pulumi.ComponentResource implements MeshCluster {
+    public readonly spec: ClusterSpec;
+    public readonly provider: k8s.Provider;
+    public readonly apiServer: pulumi.Output<string>;
+    public readonly loadBalancer: MeshCluster["loadBalancer"];
+    public readonly kubectlEnv: pulumi.Output<Record<string, string>>;
+    /** Never deleted with anything: destroy removes what the program installed, one by one. */
+    public readonly deletedWith = undefined;
+    public readonly ready: pulumi.Resource[] = [];
+
+    constructor(name: string, spec: ClusterSpec, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:ExistingCluster", name, {}, opts);
+        if (!spec.existing) throw new Error(`cluster ${spec.clusterName} is not an existing cluster`);
+        const { kubeconfig, apiServer } = spec.existing;
+        this.spec = spec;
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
+            { context: spec.context, ...(kubeconfig ? { kubeconfig } : {}) },
+            { parent: this },
+        );
+        this.apiServer = pulumi.output(apiServer);
+        const lb = spec.loadBalancer;
+        if (lb.type === "metallb") {
+            this.loadBalancer = { type: "metallb", range: pulumi.output(lb.range), gatewayAddress: pulumi.output(firstAddress(lb.range)) };
+        } else if (lb.type === "platform") {
+            this.loadBalancer = lb.gatewayAddress
+                ? { type: "platform", gatewayAddress: pulumi.output(lb.gatewayAddress) }
+                : { type: "platform" };
+        } else {
+            throw new Error(`cluster ${spec.clusterName}: load balancer ${lb.type} is for kind clusters`);
+        }
+        const env: Record<string, string> = { KUBE_CONTEXT: spec.context, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) };
+        this.kubectlEnv = pulumi.output(env);
+        this.registerOutputs({ apiServer: this.apiServer, context: spec.context });
+    }
+}

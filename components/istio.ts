@@ -1,0 +1,191 @@
+// IstioControlPlane: Istio multi-primary on its own network, by the official Helm charts.
+// Order inside a cluster: namespace + cacerts -> istio-base -> istiod -> east-west gateway
+// (after LoadBalancer support) -> cross-network Gateway.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MeshCluster, inCluster } from "./cluster";
+import { ClusterCa } from "./mesh-pki";
+
+/** Istio's chart repository since 1.31 (the storage.googleapis.com repo has no 1.31 charts). */
+export const ISTIO_REPO = "https://blob.istio.io/istio-release/charts";
+export const ISTIO_NAMESPACE = "istio-system";
+export const EASTWEST_GATEWAY = "istio-eastwestgateway";
+export const EASTWEST_SELECTOR = { istio: "eastwestgateway" };
+export const CROSS_NETWORK_PORT = 15443;
+/** Changing this pod annotation restarts istiod, which reads `cacerts` only at start. */
+export const CA_FINGERPRINT_ANNOTATION = "istio-multicluster/ca-fingerprint";
+
+export interface IstioControlPlaneArgs {
+    cluster: MeshCluster;
+    meshId: string;
+    version: string;
+    hub: string;
+    ca: ClusterCa;
+    /** LoadBalancer support that the east-west gateway's Service needs. */
+    loadBalancerReady: pulumi.Resource[];
+    timeoutSeconds: number;
+    /** Hosts the east-west gateway passes through; all mesh services by default, none: no Gateway. */
+    gatewayHosts?: string[];
+    /** istiod `global.meshNetworks` (federated discovery: the peers' gateways). */
+    meshNetworks?: pulumi.Input<Record<string, unknown>>;
+    /** Sidecar DNS capture, so namespace-independent ServiceEntry names resolve. */
+    dnsCapture?: boolean;
+}
+
+export function istiodValues(args: {
+    meshId: string;
+    clusterName: string;
+    network: string;
+    hub: string;
+    version: string;
+    caFingerprint: string;
+    meshNetworks?: Record<string, unknown>;
+    dnsCapture?: boolean;
+}): Record<string, unknown> {
+    return {
+        global: {
+            meshID: args.meshId,
+            multiCluster: { clusterName: args.clusterName },
+            network: args.network,
+            hub: args.hub,
+            tag: args.version,
+            ...(args.meshNetworks ? { meshNetworks: args.meshNetworks } : {}),
+        },
+        ...(args.dnsCapture
+            ? { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_ALLOCATE: "true" } } } }
+            : {}),
+        podAnnotations: { [CA_FINGERPRINT_ANNOTATION]: args.caFingerprint },
+        // The chart asks for 2Gi per istiod; a laptop runs several clusters.
+        resources: { requests: { cpu: "100m", memory: "512Mi" } },
+    };
+}
+
+export function eastWestGatewayValues(network: string, loadBalancerIP?: string): Record<string, unknown> {
+    return {
+        name: EASTWEST_GATEWAY,
+        // Sets the network label, ISTIO_META_REQUESTED_NETWORK_VIEW, ports 15021/15443/15012/15017
+        // and the selector label istio: eastwestgateway.
+        networkGateway: network,
+        ...(loadBalancerIP ? { service: { loadBalancerIP } } : {}),
+    };
+}
+
+export function crossNetworkGateway(hosts: string[]): Record<string, unknown> {
+    return {
+        apiVersion: "networking.istio.io/v1",
+        kind: "Gateway",
+        metadata: { name: "cross-network-gateway", namespace: ISTIO_NAMESPACE },
+        spec: {
+            selector: EASTWEST_SELECTOR,
+            // One server only: two servers on 15443 break the listener.
+            servers: [
+                {
+                    port: { number: CROSS_NETWORK_PORT, name: "tls", protocol: "TLS" },
+                    tls: { mode: "AUTO_PASSTHROUGH" },
+                    hosts,
+                },
+            ],
+        },
+    };
+}
+
+export class IstioControlPlane extends pulumi.ComponentResource {
+    public readonly namespace: k8s.core.v1.Namespace;
+    public readonly base: k8s.helm.v3.Release;
+    public readonly istiod: k8s.helm.v3.Release;
+    public readonly eastWestGateway: k8s.helm.v3.Release;
+    /** The east-west gateway's external address (what peers send cross-network traffic to). */
+    public readonly gatewayAddress: pulumi.Output<string>;
+
+    constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:IstioControlPlane", name, {}, opts);
+        const { cluster } = args;
+        const { clusterName, network } = cluster.spec;
+        const release = (chart: string, releaseName: string, values: pulumi.Input<Record<string, unknown>>) => ({
+            name: releaseName,
+            chart,
+            version: args.version,
+            repositoryOpts: { repo: ISTIO_REPO },
+            namespace: ISTIO_NAMESPACE,
+            values,
+            timeout: args.timeoutSeconds,
+        });
+
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": network } } },
+            inCluster(cluster, this),
+        );
+
+        // cacerts before istiod: istiod reads it only at start, else it keeps a self-signed CA.
+        const cacerts = new k8s.core.v1.Secret(
+            `${name}-cacerts`,
+            { metadata: { name: "cacerts", namespace: ISTIO_NAMESPACE }, stringData: args.ca.files },
+            inCluster(cluster, this, [this.namespace]),
+        );
+
+        this.base = new k8s.helm.v3.Release(`${name}-istio-base`, release("base", "istio-base", {}), inCluster(cluster, this, [this.namespace]));
+
+        this.istiod = new k8s.helm.v3.Release(
+            `${name}-istiod`,
+            release(
+                "istiod",
+                "istiod",
+                pulumi.all([args.ca.fingerprint, args.meshNetworks]).apply(([caFingerprint, meshNetworks]) =>
+                    istiodValues({
+                        meshId: args.meshId,
+                        clusterName,
+                        network,
+                        hub: args.hub,
+                        version: args.version,
+                        caFingerprint,
+                        meshNetworks,
+                        dnsCapture: args.dnsCapture,
+                    }),
+                ),
+            ),
+            inCluster(cluster, this, [cacerts, this.base]),
+        );
+
+        // After istiod: the gateway's pods are injected by istiod's webhook (image "auto").
+        // A known address (MetalLB range, reserved platform address) is requested explicitly,
+        // so peers can be configured with it before the gateway exists.
+        const pinned = cluster.loadBalancer.gatewayAddress;
+        this.eastWestGateway = new k8s.helm.v3.Release(
+            `${name}-eastwestgateway`,
+            release(
+                "gateway",
+                EASTWEST_GATEWAY,
+                pulumi.output(pinned).apply((address) =>
+                    eastWestGatewayValues(network, address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined),
+                ),
+            ),
+            inCluster(cluster, this, [this.istiod, ...args.loadBalancerReady]),
+        );
+
+        const hosts = args.gatewayHosts ?? ["*.local"];
+        if (hosts.length > 0) {
+            new k8s.apiextensions.CustomResource(
+                `${name}-cross-network-gateway`,
+                crossNetworkGateway(hosts) as k8s.apiextensions.CustomResourceArgs,
+                inCluster(cluster, this, [this.eastWestGateway]),
+            );
+        }
+
+        if (pinned) {
+            this.gatewayAddress = pinned;
+        } else {
+            // Read the Service once the release (which waits for its external address) is done.
+            const service = k8s.core.v1.Service.get(
+                `${name}-eastwestgateway-service`,
+                pulumi.interpolate`${this.eastWestGateway.status.namespace}/${EASTWEST_GATEWAY}`,
+                { parent: this, provider: cluster.provider, dependsOn: [this.eastWestGateway] },
+            );
+            this.gatewayAddress = service.status.apply((status) => {
+                const ingress = status?.loadBalancer?.ingress?.[0];
+                return ingress?.ip || ingress?.hostname || "";
+            });
+        }
+        this.registerOutputs({ gatewayAddress: this.gatewayAddress, clusterName, network });
+    }
+}

@@ -1,0 +1,103 @@
+// MetalLB in L2 mode: LoadBalancer addresses for clusters without a cloud load balancer.
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { MeshCluster, inCluster } from "./cluster";
+
+export const METALLB_REPO = "https://metallb.github.io/metallb";
+export const METALLB_NAMESPACE = "metallb-system";
+export const POOL_NAME = "mesh-pool";
+
+export interface MetalLbArgs {
+    cluster: MeshCluster;
+    version: string;
+    range: pulumi.Input<string>;
+    timeoutSeconds: number;
+}
+
+export function addressPool(range: string): Record<string, unknown> {
+    return {
+        apiVersion: "metallb.io/v1beta1",
+        kind: "IPAddressPool",
+        metadata: { name: POOL_NAME, namespace: METALLB_NAMESPACE },
+        spec: { addresses: [range] },
+    };
+}
+
+export class MetalLb extends pulumi.ComponentResource {
+    /** LoadBalancer Services get addresses once these exist. */
+    public readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: MetalLbArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:MetalLb", name, {}, opts);
+        const { cluster } = args;
+
+        // The speaker needs host networking and NET_RAW: the namespace must allow privileged pods.
+        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`,
+            {
+                metadata: {
+                    name: METALLB_NAMESPACE,
+                    labels: {
+                        "pod-security.kubernetes.io/enforce": "privileged",
+                        "pod-security.kubernetes.io/audit": "privileged",
+                        "pod-security.kubernetes.io/warn": "privileged",
+                    },
+                },
+            },
+            inCluster(cluster, this),
+        );
+
+        const release = new k8s.helm.v3.Release(`${name}-metallb`,
+            {
+                name: "metallb",
+                chart: "metallb",
+                version: args.version,
+                repositoryOpts: { repo: METALLB_REPO },
+                namespace: METALLB_NAMESPACE,
+                // Plain L2: no BGP, so neither FRR flavour.
+                values: { speaker: { frr: { enabled: false } }, frrk8s: { enabled: false } },
+                timeout: args.timeoutSeconds,
+            },
+            inCluster(cluster, this, [namespace]),
+        );
+
+        const pool = pulumi.output(args.range).apply(addressPool);
+
+        // The controller's webhook starts after its pod is Ready: a pool applied before it is rejected.
+        const webhookReady = new command.local.Command(`${name}-webhook-ready`,
+            {
+                create: "bash scripts/wait-for-admission.sh",
+                environment: pulumi.all([cluster.kubectlEnv, pool]).apply(([env, manifest]) => ({
+                    ...env,
+                    MANIFEST: stringify(manifest),
+                    TIMEOUT_SECONDS: String(args.timeoutSeconds),
+                })),
+                logging: "stderr",
+                triggers: [release.id],
+            },
+            { parent: this, dependsOn: [release] },
+        );
+
+        const ipAddressPool = new k8s.apiextensions.CustomResource(`${name}-pool`,
+            {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "IPAddressPool",
+                metadata: { name: POOL_NAME, namespace: METALLB_NAMESPACE },
+                spec: { addresses: [args.range] },
+            },
+            inCluster(cluster, this, [webhookReady]),
+        );
+        const advertisement = new k8s.apiextensions.CustomResource(`${name}-l2-advertisement`,
+            {
+                apiVersion: "metallb.io/v1beta1",
+                kind: "L2Advertisement",
+                metadata: { name: "mesh-l2", namespace: METALLB_NAMESPACE },
+                spec: { ipAddressPools: [POOL_NAME] },
+            },
+            inCluster(cluster, this, [webhookReady]),
+        );
+        this.ready = [ipAddressPool, advertisement];
+        this.registerOutputs({ range: args.range });
+    }
+}

@@ -1,0 +1,133 @@
+// The mesh, wired: config -> clusters -> (PKI, load balancers) -> control planes ->
+// discovery between clusters -> sample apps. Only discovery looks at two clusters at once.
+import * as pulumi from "@pulumi/pulumi";
+import { MeshCluster } from "./cluster";
+import { ExportedService, MeshConfig } from "./config";
+import { ExistingCluster } from "./existing/existing-cluster";
+import { FederatedServices, exportedHosts, meshNetworks } from "./federation";
+import { meshImages } from "./images";
+import { IstioControlPlane } from "./istio";
+import { ImagePreload } from "./kind/image-preload";
+import { KindCluster } from "./kind/kind-cluster";
+import { MetalLb } from "./load-balancer";
+import { MeshPki } from "./mesh-pki";
+import { RemoteAccess } from "./remote-access";
+import { HELLOWORLD_PORT, SAMPLE_NAMESPACE, SampleApps } from "./sample-apps";
+
+export interface Mesh {
+    clusters: MeshCluster[];
+    controlPlanes: IstioControlPlane[];
+    pki: MeshPki;
+    sampleApps: SampleApps[];
+}
+
+/** Clusters made by kind, each with the shared images loaded before anything runs in it. */
+function kindClusters(config: MeshConfig): MeshCluster[] {
+    const clusters = config.clusters.map((spec) => new KindCluster(spec.context, { spec, nodeImage: config.kindNodeImage }));
+    if (config.preloadImages) {
+        const preload = new ImagePreload("images", meshImages(config));
+        for (const cluster of clusters) cluster.addReady(...preload.loadInto(cluster));
+    }
+    return clusters;
+}
+
+function existingClusters(config: MeshConfig): MeshCluster[] {
+    return config.clusters.map((spec) => new ExistingCluster(spec.clusterName, spec));
+}
+
+/** The sample app exported in federated mode: helloworld, from every cluster that runs it. */
+export function sampleExports(config: MeshConfig): ExportedService[] {
+    if (!config.sampleApps) return [];
+    return [
+        {
+            name: "helloworld",
+            namespace: SAMPLE_NAMESPACE,
+            ports: [{ name: "http", port: HELLOWORLD_PORT, protocol: "HTTP" }],
+            serviceAccount: "helloworld",
+            clusters: config.clusters.map((c) => c.clusterName),
+            labels: { app: "helloworld" },
+            meshHost: "helloworld.mesh.internal",
+        },
+    ];
+}
+
+export function buildMesh(config: MeshConfig): Mesh {
+    const clusters = config.provisioner === "kind" ? kindClusters(config) : existingClusters(config);
+    const pki = new MeshPki("mesh-pki", { clusterNames: config.clusters.map((c) => c.clusterName), pki: config.pki });
+    const federated = config.discovery === "federated";
+    const exports = federated ? [...sampleExports(config), ...config.exports] : [];
+
+    // Federated: each istiod learns the other networks' gateways from the program.
+    const gatewayAddresses = clusters.map((c) => c.loadBalancer.gatewayAddress ?? pulumi.output(""));
+
+    const controlPlanes = clusters.map((cluster) => {
+        const { clusterName } = cluster.spec;
+        const loadBalancerReady =
+            cluster.loadBalancer.type === "metallb"
+                ? new MetalLb(`${clusterName}-metallb`, {
+                      cluster,
+                      version: config.metallbVersion,
+                      range: cluster.loadBalancer.range,
+                      timeoutSeconds: config.helmTimeoutSeconds,
+                  }).ready
+                : [];
+        return new IstioControlPlane(`${clusterName}-istio`, {
+            cluster,
+            meshId: config.meshId,
+            version: config.istioVersion,
+            hub: config.istioHub,
+            ca: pki.clusters[clusterName],
+            loadBalancerReady,
+            timeoutSeconds: config.helmTimeoutSeconds,
+            ...(federated
+                ? {
+                      gatewayHosts: exportedHosts(clusterName, exports),
+                      meshNetworks: pulumi
+                          .all(gatewayAddresses)
+                          .apply((addresses) =>
+                              meshNetworks(cluster.spec, clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] }))),
+                          ),
+                      dnsCapture: exports.some((svc) => svc.meshHost !== undefined),
+                  }
+                : {}),
+        });
+    });
+
+    const sampleApps = config.sampleApps
+        ? clusters.map(
+              (cluster, k) =>
+                  new SampleApps(`${cluster.spec.clusterName}-samples`, {
+                      cluster,
+                      clusterCount: clusters.length,
+                      registry: config.sampleRegistry,
+                      injectorReady: [controlPlanes[k].istiod],
+                  }),
+          )
+        : [];
+
+    if (federated) {
+        clusters.forEach((cluster, k) => {
+            new FederatedServices(`${cluster.spec.clusterName}-federation`, {
+                cluster,
+                clusters: config.clusters,
+                exports,
+                dependsOn: [controlPlanes[k].istiod, ...(sampleApps[k] ? [sampleApps[k].namespace] : [])],
+            });
+        });
+    } else {
+        // Endpoint discovery: every ordered pair (consumer, remote), consumer != remote.
+        clusters.forEach((consumer, i) =>
+            clusters.forEach((remote, j) => {
+                if (i === j) return;
+                new RemoteAccess(`${consumer.spec.clusterName}-reads-${remote.spec.clusterName}`, {
+                    consumer,
+                    remote,
+                    consumerNamespace: controlPlanes[i].namespace,
+                    remoteBase: controlPlanes[j].base,
+                });
+            }),
+        );
+    }
+
+    return { clusters, controlPlanes, pki, sampleApps };
+}

@@ -1,0 +1,88 @@
+// Endpoint discovery: what `istioctl create-remote-secret` makes, for one ordered pair.
+// Cluster `remote` issues a reader token to cluster `consumer`; the consumer's istiod
+// then watches the remote API server with it.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { MeshCluster, inCluster } from "./cluster";
+import { ISTIO_NAMESPACE } from "./istio";
+
+export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
+
+export interface RemoteAccessArgs {
+    /** The cluster whose istiod reads. */
+    consumer: MeshCluster;
+    /** The cluster being read. */
+    remote: MeshCluster;
+    /** Consumer's istio-system namespace (the remote secret lives there). */
+    consumerNamespace: pulumi.Resource;
+    /** Remote's istio-base release (it makes the reader ServiceAccount). */
+    remoteBase: pulumi.Resource;
+}
+
+/** The kubeconfig a remote secret carries: one cluster, one user, one context, named after the remote. */
+export function remoteKubeconfig(clusterName: string, server: string, caData: string, token: string): string {
+    return stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server, "certificate-authority-data": caData } }],
+        users: [{ name: clusterName, user: { token } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+        "current-context": clusterName,
+        preferences: {},
+    });
+}
+
+export function tokenSecretName(consumerClusterName: string): string {
+    return `istio-reader-token-${consumerClusterName}`;
+}
+
+export function remoteSecretName(remoteClusterName: string): string {
+    return `istio-remote-secret-${remoteClusterName}`;
+}
+
+export class RemoteAccess extends pulumi.ComponentResource {
+    constructor(name: string, args: RemoteAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:RemoteAccess", name, {}, opts);
+        const { consumer, remote } = args;
+        const remoteName = remote.spec.clusterName;
+
+        // One token per consumer: revoking one peer's access removes just this pair.
+        // Since Kubernetes 1.24 a ServiceAccount gets no token by itself; the token
+        // controller fills this Secret, and the provider waits until it has.
+        const token = new k8s.core.v1.Secret(
+            `${name}-token`,
+            {
+                metadata: {
+                    name: tokenSecretName(consumer.spec.clusterName),
+                    namespace: ISTIO_NAMESPACE,
+                    annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT },
+                },
+                type: "kubernetes.io/service-account-token",
+            },
+            { ...inCluster(remote, this, [args.remoteBase]), additionalSecretOutputs: ["data"] },
+        );
+
+        const kubeconfig = pulumi
+            .all([remote.apiServer, token.data])
+            .apply(([server, data]) =>
+                remoteKubeconfig(remoteName, server, data["ca.crt"], Buffer.from(data["token"], "base64").toString("utf8")),
+            );
+
+        new k8s.core.v1.Secret(
+            `${name}-remote-secret`,
+            {
+                metadata: {
+                    name: remoteSecretName(remoteName),
+                    namespace: ISTIO_NAMESPACE,
+                    labels: { "istio/multiCluster": "true" },
+                    annotations: { "networking.istio.io/cluster": remoteName },
+                },
+                // The key must equal the remote's clusterName.
+                stringData: { [remoteName]: pulumi.secret(kubeconfig) },
+            },
+            inCluster(consumer, this, [args.consumerNamespace]),
+        );
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,53 @@
+// istio-multicluster: one `pulumi up` to an Istio multi-primary, multi-network mesh.
+//
+//   1. config      components/config.ts        read and validate everything first
+//   2. preflight   components/kind|existing    tools, limits, contexts: before anything is created
+//   3. clusters    components/kind|existing    kind clusters (contexts istio-<i>) or existing ones
+//   4. PKI         components/mesh-pki.ts      one root CA, an intermediate per cluster
+//   5. LB          components/load-balancer.ts MetalLB where the platform has no load balancer
+//   6. Istio       components/istio.ts         cacerts, istio-base, istiod, east-west gateway
+//   7. discovery   components/remote-access.ts remote secrets (endpoint) or
+//                  components/federation.ts    WorkloadEntries via gateways (federated)
+//   8. samples     components/sample-apps.ts   helloworld v1/v2 + sleep; `npm run verify`
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, loadConfig } from "./components/config";
+import { existingPreflight } from "./components/existing/preflight";
+import { kindPreflight } from "./components/kind/preflight";
+import { buildMesh } from "./components/mesh";
+import { PreflightError } from "./components/run";
+
+function configure() {
+    try {
+        const config = loadConfig();
+        if (config.preflight) {
+            const report =
+                config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
+            for (const line of report) pulumi.log.info(`preflight: ${line}`);
+        }
+        return config;
+    } catch (error) {
+        // A clear message, no stack trace, and nothing declared.
+        if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
+        throw error;
+    }
+}
+
+const config = configure();
+const mesh = buildMesh(config);
+
+export const istioVersion = config.istioVersion;
+export const meshId = config.meshId;
+export const discovery = config.discovery;
+export const provisioner = config.provisioner;
+export const clusters = mesh.clusters.map((cluster, k) => ({
+    context: cluster.spec.context,
+    clusterName: cluster.spec.clusterName,
+    network: cluster.spec.network,
+    apiServer: cluster.apiServer,
+    eastWestGatewayAddress: mesh.controlPlanes[k].gatewayAddress,
+    helloworldVersions: mesh.sampleApps[k]?.versions ?? [],
+}));
+export const rootCertPem = mesh.pki.rootCertPem;
+export const kubeconfigs = pulumi.secret(
+    Object.fromEntries(mesh.clusters.filter((c) => c.kubeconfig).map((c) => [c.spec.context, c.kubeconfig!])),
+);
