@@ -95,7 +95,8 @@ export function parseCreateOutput(context: string, stdout: string): CreateResult
         throw new Error(`kind cluster ${context}: unexpected output from kind-cluster.sh create: ${line.slice(0, 200)}`);
     }
     const apiServer = parsed.apiServer ?? "";
-    if (!/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/.test(apiServer)) {
+    // Peers connect from inside the docker network: the host's 127.0.0.1 port is useless to them.
+    if (!/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/.test(apiServer) || apiServer.startsWith("https://127.")) {
         throw new Error(`kind cluster ${context}: no control-plane address on the kind network (got "${apiServer}")`);
     }
     return { apiServer, network: parsed.network };

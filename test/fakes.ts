@@ -1,0 +1,63 @@
+// Fake kind/docker executables first on PATH, with their state in a temp folder; the real kubectl.
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+
+export const ROOT = path.join(__dirname, "..");
+const FAKES = path.join(__dirname, "fakes");
+
+export interface FakeHost {
+    dir: string;
+    state: string;
+    kubeconfig: string;
+    env: NodeJS.ProcessEnv;
+    /** Calls made to the fakes, e.g. "kind create cluster --name istio-1 ...". */
+    calls(): string[];
+    run(script: string, args: string[], env?: Record<string, string>): { status: number; stdout: string; stderr: string };
+    kubectl(...args: string[]): string;
+}
+
+export function fakeHost(extraEnv: Record<string, string> = {}): FakeHost {
+    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-"));
+    const state = path.join(dir, "state");
+    const kubeconfig = path.join(dir, "kube", "config");
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: `${FAKES}:${process.env.PATH}`,
+        FAKE_STATE: state,
+        KUBECONFIG: kubeconfig,
+        HOME: dir,
+        ...extraEnv,
+    };
+    spawnSync("mkdir", ["-p", state]);
+    const host: FakeHost = {
+        dir,
+        state,
+        kubeconfig,
+        env,
+        calls: () => {
+            const log = path.join(state, "calls.log");
+            return existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : [];
+        },
+        run: (script, args, runEnv = {}) => {
+            const result = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
+                env: { ...env, ...runEnv },
+                encoding: "utf8",
+                cwd: ROOT,
+            });
+            return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+        },
+        kubectl: (...args) => {
+            const result = spawnSync("kubectl", args, { env, encoding: "utf8" });
+            if (result.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${result.stderr}`);
+            return result.stdout;
+        },
+    };
+    return host;
+}
+
+export function writeFile(file: string, content: string): void {
+    spawnSync("mkdir", ["-p", path.dirname(file)]);
+    writeFileSync(file, content);
+}

@@ -1,0 +1,78 @@
+// KindCluster and MetalLB under Pulumi mocks.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { kindCluster } from "../components/config";
+import { kindConfig } from "../components/kind/kind-config";
+import { chartValues, customResourceErrors, kindConfigErrors, metallbValuesErrors, unknownValuePaths } from "./fixtures";
+import { recordMesh } from "./harness";
+
+test("the kind config of every cluster passes kind's strict schema", () => {
+    for (const index of [1, 2, 16]) {
+        const config = kindConfig(kindCluster(index), "kindest/node:v1.36.4");
+        assert.deepEqual(kindConfigErrors(config), []);
+    }
+    // The validator is real: an unknown field fails like `kind create cluster` would.
+    assert.notDeepEqual(kindConfigErrors({ ...kindConfig(kindCluster(1), "x"), networking: { podCIDR: "10.0.0.0/16" } }), []);
+});
+
+test("N clusters are created independently, each replaced delete-first, kubeconfig kept secret", async () => {
+    const { graph } = await recordMesh({ clusterCount: "3" });
+    const clusters = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.sh create"));
+    assert.deepEqual(clusters.map((c) => c.inputs.environment.KIND_CLUSTER_NAME).sort(), ["istio-1", "istio-2", "istio-3"]);
+    for (const cluster of clusters) {
+        assert.deepEqual(cluster.dependencies, [], `${cluster.name} waits for nothing`);
+        for (const other of clusters) assert.ok(!graph.waitsFor(cluster, other));
+        assert.equal(cluster.deleteBeforeReplace, true, "fixed names: delete before replace");
+        assert.equal(cluster.inputs.delete, "bash scripts/kind-cluster.sh delete");
+        const config = parse(cluster.inputs.environment.KIND_CONFIG);
+        assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CONFIG], "a config change replaces the cluster");
+        assert.equal(config.nodes[0].image, "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed");
+    }
+    const kubeconfigs = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.sh kubeconfig"));
+    assert.equal(kubeconfigs.length, 3);
+    for (const k of kubeconfigs) {
+        assert.deepEqual(k.additionalSecretOutputs, ["stdout"]);
+        assert.equal(k.inputs.logging, "stderr", "the kubeconfig is never logged");
+    }
+    for (const provider of graph.ofType("pulumi:providers:kubernetes")) {
+        assert.ok(provider.secretInputs.includes("kubeconfig"), `${provider.name}: kubeconfig secret in state`);
+    }
+});
+
+test("every in-cluster resource is deletedWith its kind cluster and uses its provider", async () => {
+    const { graph } = await recordMesh({ clusterCount: "2" });
+    const clusterUrn = (i: number) => graph.named(`istio-${i}-cluster`).urn;
+    const inCluster = graph.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.read);
+    assert.ok(inCluster.length > 20);
+    for (const r of inCluster) {
+        const index = r.provider.includes("::istio-1-provider::") ? 1 : 2;
+        assert.equal(r.deletedWith, clusterUrn(index), `${r.name} is deletedWith its cluster`);
+    }
+});
+
+test("MetalLB: L2 release, then the webhook wait, then pool and advertisement; the pool is carved from the docker network", async () => {
+    const { graph } = await recordMesh({ clusterCount: "3" });
+    for (const i of [1, 2, 3]) {
+        const release = graph.named(`cluster${i}-metallb-metallb`);
+        assert.equal(release.inputs.chart, "metallb");
+        assert.equal(release.inputs.version, "0.16.1");
+        assert.equal(release.inputs.repositoryOpts.repo, "https://metallb.github.io/metallb");
+        assert.equal(release.inputs.namespace, "metallb-system");
+        assert.deepEqual(release.inputs.values, { speaker: { frr: { enabled: false } }, frrk8s: { enabled: false } });
+        assert.deepEqual(unknownValuePaths(release.inputs.values, chartValues("metallb")), []);
+        assert.deepEqual(metallbValuesErrors(release.inputs.values), []);
+
+        const wait = graph.named(`cluster${i}-metallb-webhook-ready`);
+        assert.ok(graph.waitsFor(wait, release));
+        assert.ok(wait.secretInputs.includes("environment"), "the kubeconfig passed to kubectl stays secret");
+        const pool = graph.named(`cluster${i}-metallb-pool`);
+        const l2 = graph.named(`cluster${i}-metallb-l2-advertisement`);
+        assert.ok(graph.waitsFor(pool, wait) && graph.waitsFor(l2, wait), "pool after the webhook is up");
+        assert.deepEqual(customResourceErrors(pool.inputs), []);
+        assert.deepEqual(customResourceErrors(l2.inputs), []);
+        assert.deepEqual(pool.inputs.spec.addresses, [`172.18.${128 + 8 * (i - 1)}.1-172.18.${135 + 8 * (i - 1)}.254`]);
+        assert.deepEqual(l2.inputs.spec.ipAddressPools, [pool.inputs.metadata.name]);
+        assert.match(parse(wait.inputs.environment.MANIFEST).spec.addresses[0], /^172\.18\./);
+    }
+});

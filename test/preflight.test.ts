@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { existingPreflight } from "../components/existing/preflight";
+import { inotifyRequirement, kindPreflight } from "../components/kind/preflight";
+import { PreflightError } from "../components/run";
+import { configFrom } from "./harness";
+import { fakeHost, writeFile } from "./fakes";
+
+function proc(watches: number, instances: number): string {
+    const root = mkdtempSync(path.join(tmpdir(), "proc-"));
+    writeFile(path.join(root, "sys/fs/inotify/max_user_watches"), `${watches}\n`);
+    writeFile(path.join(root, "sys/fs/inotify/max_user_instances"), `${instances}\n`);
+    return root;
+}
+
+function problemsOf(fn: () => unknown): string[] {
+    try {
+        fn();
+    } catch (error) {
+        assert.ok(error instanceof PreflightError, String(error));
+        return error.problems;
+    }
+    assert.fail("preflight passed");
+}
+
+test("all good: versions are reported", () => {
+    const host = fakeHost();
+    const report = kindPreflight(3, { env: host.env, procRoot: proc(524288, 512), platform: "linux" });
+    assert.deepEqual(report.slice(0, 2), ["docker server 28.2.2", "kind v0.33.0"]);
+    assert.match(report[2], /^kubectl v1\.\d+/);
+    assert.equal(report[3], "inotify max_user_watches=524288 max_user_instances=512");
+});
+
+test("docker not running: one message with the fix", () => {
+    const host = fakeHost({ FAKE_DOCKER_DOWN: "1" });
+    const problems = problemsOf(() => kindPreflight(3, { env: host.env, procRoot: proc(524288, 512), platform: "linux" }));
+    assert.deepEqual(problems, [
+        "Docker is not reachable (Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?): " +
+            "start Docker, or check DOCKER_HOST and that your user may use the docker socket.",
+    ]);
+});
+
+test("kind and docker missing, kind too old: each named with its fix", () => {
+    const empty = mkdtempSync(path.join(tmpdir(), "bin-"));
+    const kubectlDir = path.dirname(require("child_process").execSync("command -v kubectl", { encoding: "utf8" }).trim());
+    const env = { ...process.env, PATH: `${empty}:${kubectlDir}` };
+    const problems = problemsOf(() => kindPreflight(1, { env, platform: "darwin" }));
+    assert.equal(problems.length, 2);
+    assert.match(problems[0], /^docker is not installed: install Docker Engine/);
+    assert.match(problems[1], /^kind is not installed: install kind v0\.33\.0 or later \(https:\/\/kind\.sigs\.k8s\.io/);
+
+    const old = fakeHost({ FAKE_KIND_VERSION: "v0.29.0" });
+    assert.deepEqual(problemsOf(() => kindPreflight(1, { env: old.env, platform: "darwin" })), [
+        "kind v0.29.0 is older than v0.33.0, the release of the pinned node image: upgrade kind.",
+    ]);
+});
+
+test("inotify limits too low for N clusters: the sysctl lines to run", () => {
+    const host = fakeHost();
+    const problems = problemsOf(() => kindPreflight(3, { env: host.env, procRoot: proc(8192, 128), platform: "linux" }));
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /inotify limits are too low for 3 kind clusters \(max_user_watches=8192, need 524288; max_user_instances=128, need 512\)/);
+    assert.match(problems[0], /sudo sysctl fs\.inotify\.max_user_watches=524288 fs\.inotify\.max_user_instances=512/);
+    // More clusters need more; one cluster is fine with the defaults.
+    assert.deepEqual(inotifyRequirement(8), { watches: 1048576, instances: 1024 });
+    assert.doesNotThrow(() => kindPreflight(1, { env: host.env, procRoot: proc(8192, 128), platform: "linux" }));
+});
+
+test("existing clusters: a missing context is named with the contexts that exist", () => {
+    const host = fakeHost();
+    writeFile(
+        host.kubeconfig,
+        `apiVersion: v1
+kind: Config
+clusters: [{name: a, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: a, user: {token: t}}]
+contexts:
+- {name: east, context: {cluster: a, user: a}}
+- {name: west, context: {cluster: a, user: a}}
+`,
+    );
+    const config = configFrom({
+        provisioner: "existing",
+        clusters: [
+            { context: "east", apiServer: "https://10.0.0.1:6443" },
+            { context: "north", apiServer: "https://10.0.0.2:6443" },
+        ],
+    });
+    assert.deepEqual(problemsOf(() => existingPreflight(config.clusters, host.env)), [
+        'clusters[1].context "north" is not in your kubeconfig (contexts there: east, west).',
+    ]);
+    const ok = configFrom({
+        provisioner: "existing",
+        clusters: [
+            { context: "east", apiServer: "https://10.0.0.1:6443" },
+            { context: "west", apiServer: "https://10.0.0.2:6443", kubeconfig: host.kubeconfig },
+        ],
+    });
+    assert.equal(existingPreflight(ok.clusters, host.env).length, 2);
+    writeFileSync(path.join(host.dir, "empty"), "");
+    const missingFile = configFrom({
+        provisioner: "existing",
+        clusters: [{ context: "east", apiServer: "https://10.0.0.1:6443", kubeconfig: path.join(host.dir, "nope") }],
+    });
+    assert.match(problemsOf(() => existingPreflight(missingFile.clusters, host.env))[0], /"east" is not in kubeconfig .*nope|cannot read kubeconfig/);
+});
