@@ -60,7 +60,8 @@ export class RemoteAccess extends pulumi.ComponentResource {
                 },
                 type: "kubernetes.io/service-account-token",
             },
-            { ...inCluster(remote, this, [args.remoteBase]), additionalSecretOutputs: ["data"] },
+            inCluster(remote, this, [args.remoteBase]), // the SDK keeps a Secret's data secret
+
         );
 
         const kubeconfig = pulumi

@@ -1,0 +1,113 @@
+// Istio control plane, east-west gateway and cross-network Gateway, validated against the real charts.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { chartValues, customResourceErrors, gatewayValuesErrors, unknownValuePaths } from "./fixtures";
+import { Graph, recordMesh, valueOf } from "./harness";
+
+const FREE_FORM = ["meshConfig"]; // passed through to MeshConfig; not listed in the chart's defaults
+
+function releases(graph: Graph, i: number) {
+    const named = (n: string) => graph.named(`cluster${i}-istio-${n}`);
+    return {
+        namespace: named("namespace"),
+        cacerts: named("cacerts"),
+        base: named("istio-base"),
+        istiod: named("istiod"),
+        gateway: named("eastwestgateway"),
+        crossNetwork: named("cross-network-gateway"),
+    };
+}
+
+test("per cluster: namespace labelled with the network, then cacerts, base, istiod, gateway, Gateway", async () => {
+    const { graph } = await recordMesh({ clusterCount: "3" });
+    for (const i of [1, 2, 3]) {
+        const r = releases(graph, i);
+        assert.deepEqual(r.namespace.inputs.metadata, { name: "istio-system", labels: { "topology.istio.io/network": `network${i}` } });
+        assert.ok(graph.waitsFor(r.cacerts, r.namespace));
+        assert.ok(graph.waitsFor(r.base, r.namespace));
+        assert.ok(graph.waitsFor(r.istiod, r.cacerts), "cacerts before istiod");
+        assert.ok(graph.waitsFor(r.istiod, r.base));
+        assert.ok(graph.waitsFor(r.gateway, r.istiod), "gateway after istiod's injector");
+        assert.ok(graph.waitsFor(r.gateway, graph.named(`cluster${i}-metallb-pool`)), "gateway after LoadBalancer support");
+        assert.ok(graph.waitsFor(r.gateway, graph.named(`cluster${i}-metallb-l2-advertisement`)));
+        assert.ok(graph.waitsFor(r.crossNetwork, r.gateway));
+        assert.ok(!graph.waitsFor(r.base, r.istiod));
+
+        for (const [release, chart, name] of [
+            [r.base, "base", "istio-base"],
+            [r.istiod, "istiod", "istiod"],
+            [r.gateway, "gateway", "istio-eastwestgateway"],
+        ] as const) {
+            assert.equal(release.inputs.chart, chart);
+            assert.equal(release.inputs.name, name);
+            assert.equal(release.inputs.version, "1.31.1");
+            assert.equal(release.inputs.namespace, "istio-system");
+            assert.equal(release.inputs.repositoryOpts.repo, "https://blob.istio.io/istio-release/charts");
+            assert.equal(release.inputs.timeout, 600);
+            assert.notEqual(release.inputs.skipAwait, true, "releases wait until ready");
+        }
+    }
+});
+
+test("istiod values: one mesh ID, distinct cluster names, network equal to the namespace label", async () => {
+    const { graph } = await recordMesh({ clusterCount: "3", meshId: "lab", istioHub: "mirror.local:5000/istio" });
+    const seen = new Set<string>();
+    for (const i of [1, 2, 3]) {
+        const r = releases(graph, i);
+        const global = r.istiod.inputs.values.global;
+        assert.equal(global.meshID, "lab");
+        assert.equal(global.multiCluster.clusterName, `cluster${i}`);
+        assert.equal(global.network, r.namespace.inputs.metadata.labels["topology.istio.io/network"]);
+        assert.equal(global.hub, "mirror.local:5000/istio");
+        assert.equal(global.tag, "1.31.1");
+        seen.add(global.multiCluster.clusterName);
+        assert.deepEqual(unknownValuePaths(r.istiod.inputs.values, chartValues("istiod"), FREE_FORM), []);
+        assert.deepEqual(unknownValuePaths(r.base.inputs.values, chartValues("base")), []);
+
+        const gw = r.gateway.inputs.values;
+        assert.equal(gw.name, "istio-eastwestgateway");
+        assert.equal(gw.networkGateway, `network${i}`);
+        assert.equal(gw.service.loadBalancerIP, `172.18.${128 + 8 * (i - 1)}.1`, "pinned to the pool's first address");
+        assert.deepEqual(unknownValuePaths(gw, chartValues("gateway")), []);
+        assert.deepEqual(gatewayValuesErrors(gw), []);
+    }
+    assert.equal(seen.size, 3);
+});
+
+test("the value-path check catches typos (it can fail)", () => {
+    const istiod = chartValues("istiod");
+    assert.deepEqual(unknownValuePaths({ global: { multicluster: { clusterName: "x" } } }, istiod), ["global.multicluster"]);
+    assert.deepEqual(unknownValuePaths({ global: { meshId: "x" } }, istiod), ["global.meshId"]);
+    assert.deepEqual(unknownValuePaths({ networkGateways: "n" }, chartValues("gateway")), ["networkGateways"]);
+    assert.notDeepEqual(gatewayValuesErrors({ networkGateways: "n" }), [], "the gateway schema forbids unknown keys");
+    assert.notDeepEqual(gatewayValuesErrors({ service: { loadBalancerIP: 5 } }), []);
+});
+
+test("cross-network Gateway: AUTO_PASSTHROUGH on 15443 for *.local, valid against Istio's CRD", async () => {
+    const { graph } = await recordMesh({ clusterCount: "2" });
+    for (const i of [1, 2]) {
+        const gw = releases(graph, i).crossNetwork;
+        assert.equal(gw.type, "kubernetes:networking.istio.io/v1:Gateway");
+        assert.deepEqual(gw.inputs.metadata, { name: "cross-network-gateway", namespace: "istio-system" });
+        assert.deepEqual(gw.inputs.spec, {
+            selector: { istio: "eastwestgateway" },
+            servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+        });
+        assert.deepEqual(customResourceErrors(gw.inputs), []);
+    }
+    // The CRD check is real.
+    assert.notDeepEqual(
+        customResourceErrors({ apiVersion: "networking.istio.io/v1", kind: "Gateway", spec: { servers: [{ port: { number: "x" } }] } } as any),
+        [],
+    );
+});
+
+test("stack outputs per cluster: context, cluster name, network, gateway address", async () => {
+    const { result } = await recordMesh({ clusterCount: "2" });
+    const addresses = await Promise.all(result.controlPlanes.map((cp) => valueOf(cp.gatewayAddress)));
+    assert.deepEqual(addresses, ["172.18.128.1", "172.18.136.1"]);
+    assert.deepEqual(result.clusters.map((c) => [c.spec.context, c.spec.clusterName, c.spec.network]), [
+        ["istio-1", "cluster1", "network1"],
+        ["istio-2", "cluster2", "network2"],
+    ]);
+});
