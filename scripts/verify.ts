@@ -1,0 +1,61 @@
+// npm run verify [-- --calls 10] [--contexts istio-1,istio-2,istio-3] [--stack dev] [--json]
+// From the sleep pod of every cluster: calls helloworld K times, shows who answered and which
+// endpoints the sidecar knows; exits 0 only when discovery is complete and traffic crossed clusters.
+import { execFileSync } from "child_process";
+import { kubectlTransport } from "./verify/kubectl";
+import { formatVerdict } from "./verify/logic";
+import { verify } from "./verify/run";
+
+function parseArgs(argv: string[]) {
+    const options = { calls: 10, json: false, contexts: undefined as string[] | undefined, stack: process.env.STACK ?? "dev" };
+    for (let k = 0; k < argv.length; k++) {
+        const arg = argv[k];
+        const value = () => {
+            const v = argv[++k];
+            if (v === undefined) throw new Error(`${arg} needs a value`);
+            return v;
+        };
+        if (arg === "--json") options.json = true;
+        else if (arg === "--calls") {
+            options.calls = Number(value());
+            if (!Number.isInteger(options.calls) || options.calls < 1) throw new Error("--calls must be a whole number >= 1");
+        } else if (arg === "--contexts") options.contexts = value().split(",").filter(Boolean);
+        else if (arg === "--stack") options.stack = value();
+        else throw new Error(`unknown argument ${arg} (use --calls N, --contexts a,b, --stack NAME, --json)`);
+    }
+    return options;
+}
+
+/** The mesh's contexts from the stack's outputs; the lab's three when there is no stack to read. */
+function contextsFromStack(stack: string): string[] {
+    try {
+        const out = execFileSync("pulumi", ["stack", "output", "clusters", "--json", "--stack", stack], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+        });
+        const clusters = JSON.parse(out) as { context: string }[];
+        if (Array.isArray(clusters) && clusters.length > 0) return clusters.map((c) => c.context);
+    } catch {
+        // no pulumi CLI or no stack: fall back to the lab's contexts
+    }
+    return ["istio-1", "istio-2", "istio-3"];
+}
+
+async function main() {
+    const options = parseArgs(process.argv.slice(2));
+    const contexts = options.contexts ?? contextsFromStack(options.stack);
+    const tty = process.stderr.isTTY;
+    const progress = (message: string) => {
+        if (tty) process.stderr.write(`\r\x1b[K… ${message}`);
+        else process.stderr.write(`… ${message}\n`);
+    };
+    const result = await verify(kubectlTransport, { contexts, calls: options.calls, progress });
+    if (tty) process.stderr.write("\r\x1b[K");
+    console.log(options.json ? JSON.stringify(result, null, 2) : formatVerdict(result));
+    process.exitCode = result.ok ? 0 : 1;
+}
+
+main().catch((error) => {
+    console.error(`verify: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 2;
+});

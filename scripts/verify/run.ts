@@ -1,0 +1,75 @@
+// Runs the verification against a Transport: the lab's curl loop and proxy-config check, per cluster.
+import { Answer, ClusterReport, Pod, Transport, Verdict, judge, parseEnvoyEndpoints, parseHello, verdict } from "./logic";
+
+export const SAMPLE_NAMESPACE = "sample";
+export const HELLOWORLD_CLUSTER = "outbound|5000||helloworld.sample.svc.cluster.local";
+
+export interface VerifyOptions {
+    contexts: string[];
+    calls: number;
+    progress?: (message: string) => void;
+}
+
+export async function verify(transport: Transport, options: VerifyOptions): Promise<Verdict> {
+    const progress = options.progress ?? (() => undefined);
+    const available = new Set(await transport.contexts());
+    const missing = options.contexts.filter((c) => !available.has(c));
+    if (missing.length > 0) {
+        const reports = missing.map((context) => judge(context, [], new Map(), [], [], [], [`kube context ${context} is missing from your kubeconfig: is the mesh up (npm run up)?`]));
+        return verdict(reports, []);
+    }
+
+    progress("reading pods and gateways");
+    const clusters = await Promise.all(
+        options.contexts.map(async (context) => ({
+            context,
+            helloworld: await transport.pods(context, SAMPLE_NAMESPACE, "app=helloworld"),
+            sleep: await transport.pods(context, SAMPLE_NAMESPACE, "app=sleep"),
+            gateway: await transport.gatewayAddress(context),
+        })),
+    );
+    const instanceCluster = new Map<string, string>();
+    const versions = new Set<string>();
+    for (const c of clusters) {
+        for (const pod of c.helloworld) {
+            instanceCluster.set(pod.name, c.context);
+            if (pod.labels.version) versions.add(pod.labels.version);
+        }
+    }
+    const allVersions = [...versions].sort();
+
+    const reports: ClusterReport[] = [];
+    for (const c of clusters) {
+        const peers = clusters.filter((p) => p.context !== c.context).map((p) => ({ context: p.context, address: p.gateway }));
+        const sleep: Pod | undefined = c.sleep.find((p) => p.ready);
+        if (!sleep) {
+            const why = c.sleep.length === 0 ? "there is no sleep pod" : `sleep pod ${c.sleep[0].name} is not ready`;
+            reports.push(judge(c.context, [], instanceCluster, [], [], allVersions, [`${why} in ${c.context}/${SAMPLE_NAMESPACE}`]));
+            continue;
+        }
+        const problems: string[] = [];
+        const unready = c.helloworld.filter((p) => !p.ready).map((p) => p.name);
+        if (unready.length > 0) problems.push(`helloworld pods not ready in ${c.context}: ${unready.join(", ")}`);
+
+        progress(`${c.context}: reading the sidecar's endpoints`);
+        const admin = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "istio-proxy", ["pilot-agent", "request", "GET", "clusters"]);
+        const endpoints = admin.code === 0 ? parseEnvoyEndpoints(admin.stdout, HELLOWORLD_CLUSTER) : [];
+        if (admin.code !== 0) problems.push(`cannot read the sidecar of ${sleep.name}: ${admin.stderr.trim().split("\n").pop()}`);
+        const localIps = c.helloworld.map((p) => p.ip).filter(Boolean);
+        for (const ip of localIps) {
+            if (admin.code === 0 && !endpoints.some((e) => e.address === ip)) problems.push(`discovery: local helloworld pod ${ip} is not among the endpoints`);
+        }
+
+        const calls: (Answer | { error: string })[] = [];
+        for (let k = 1; k <= options.calls; k++) {
+            progress(`${c.context}: call ${k}/${options.calls}`);
+            const result = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "sleep", [
+                "curl", "-sS", "--max-time", "5", "helloworld.sample:5000/hello",
+            ]);
+            const answer = result.code === 0 ? parseHello(result.stdout) : undefined;
+            calls.push(answer ?? { error: (result.stderr || result.stdout).trim().split("\n").pop() || `exit ${result.code}` });
+        }
+        reports.push(judge(c.context, calls, instanceCluster, endpoints, peers, allVersions, problems));
+    }
+    return verdict(reports, allVersions);
+}
