@@ -28,7 +28,10 @@ user_kubeconfig() {
     echo "${first%%:*}"
 }
 
-cluster_exists() { kind get clusters 2>/dev/null | grep -qx "$name"; }
+# (Output is captured before grep: with pipefail, grep -q closing the pipe early fails the test.)
+has_line() { grep -qx -- "$1" <<<"$2"; }
+
+cluster_exists() { has_line "$name" "$(kind get clusters 2>/dev/null)"; }
 
 node_running() { [ "$(docker inspect --format '{{.State.Running}}' "$node" 2>/dev/null)" = "true" ]; }
 
@@ -57,16 +60,16 @@ remove_kubeconfig_entries() {
     local target
     target=$(user_kubeconfig)
     [ -f "$target" ] || return 0
-    if kubectl --kubeconfig "$target" config get-contexts -o name | grep -qx "$context"; then
+    if has_line "$context" "$(kubectl --kubeconfig "$target" config get-contexts -o name)"; then
         if [ "$(kubectl --kubeconfig "$target" config current-context 2>/dev/null || true)" = "$context" ]; then
             kubectl --kubeconfig "$target" config unset current-context >/dev/null
         fi
         kubectl --kubeconfig "$target" config delete-context "$context" >/dev/null
     fi
-    if kubectl --kubeconfig "$target" config get-clusters | grep -qx "$kind_name"; then
+    if has_line "$kind_name" "$(kubectl --kubeconfig "$target" config get-clusters)"; then
         kubectl --kubeconfig "$target" config delete-cluster "$kind_name" >/dev/null
     fi
-    if kubectl --kubeconfig "$target" config get-users | grep -qx "$kind_name"; then
+    if has_line "$kind_name" "$(kubectl --kubeconfig "$target" config get-users)"; then
         kubectl --kubeconfig "$target" config delete-user "$kind_name" >/dev/null
     fi
 }
