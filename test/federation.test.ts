@@ -1,0 +1,124 @@
+// Federated discovery: no credential crosses clusters; each cluster gets WorkloadEntries that
+// route through the owners' east-west gateways, and gateways accept only what is exported.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { customResourceErrors } from "./fixtures";
+import { Graph, Recorded, recordMesh } from "./harness";
+
+const crs = (g: Graph, kind: string, i: number) => g.inCluster(`istio-${i}`).filter((r) => r.type.endsWith(`:${kind}`));
+const gatewayIp = (i: number) => `172.18.${128 + 8 * (i - 1)}.1`;
+
+for (const count of [2, 3, 4]) {
+    test(`N = ${count}: no reader token and no remote secret anywhere`, async () => {
+        const { graph } = await recordMesh({ clusterCount: String(count), discovery: "federated" });
+        const secrets = graph.ofType("kubernetes:core/v1:Secret");
+        assert.equal(secrets.filter((s) => s.inputs.type === "kubernetes.io/service-account-token").length, 0);
+        assert.equal(secrets.filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"]).length, 0);
+        assert.deepEqual(secrets.map((s) => s.inputs.metadata.name).sort(), Array(count).fill("cacerts"));
+        assert.equal(graph.ofType("istio-multicluster:index:RemoteAccess").length, 0);
+    });
+
+    test(`N = ${count}: per cluster, the peers' networks and gateways, WorkloadEntries with network, labels, identity`, async () => {
+        const { graph } = await recordMesh({ clusterCount: String(count), discovery: "federated" });
+        for (let i = 1; i <= count; i++) {
+            const istiod = graph.named(`cluster${i}-istio-istiod`);
+            const networks = istiod.inputs.values.global.meshNetworks;
+            const expected: Record<string, unknown> = {};
+            for (let j = 1; j <= count; j++) {
+                if (j === i) continue;
+                expected[`network${j}`] = { endpoints: [{ fromRegistry: `cluster${j}` }], gateways: [{ address: gatewayIp(j), port: 15443 }] };
+            }
+            assert.deepEqual(networks, expected);
+            assert.equal(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE, "true");
+
+            const entries = crs(graph, "WorkloadEntry", i);
+            assert.deepEqual(
+                entries.map((e) => e.inputs.spec.network).sort(),
+                Array.from({ length: count }, (_, k) => `network${k + 1}`).filter((n) => n !== `network${i}`),
+                "one entry per peer network, none for its own",
+            );
+            for (const entry of entries) {
+                const owner = entry.inputs.spec.network.replace("network", "cluster");
+                assert.equal(entry.inputs.metadata.namespace, "sample");
+                assert.equal(entry.inputs.spec.address, undefined, "no address: reached through the owner's gateway");
+                assert.deepEqual(entry.inputs.spec.labels, { app: "helloworld", "topology.istio.io/cluster": owner });
+                assert.equal(entry.inputs.spec.serviceAccount, "helloworld", "mutual TLS identity");
+                assert.deepEqual(customResourceErrors(entry.inputs), []);
+                assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
+            }
+            const rules = crs(graph, "DestinationRule", i);
+            assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), ["helloworld.mesh.internal", "helloworld.sample.svc.cluster.local"]);
+            for (const rule of rules) {
+                assert.equal(rule.inputs.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
+                assert.ok(rule.inputs.spec.trafficPolicy.outlierDetection);
+                assert.deepEqual(customResourceErrors(rule.inputs), []);
+            }
+            const [entry] = crs(graph, "ServiceEntry", i);
+            assert.deepEqual(entry.inputs.spec.hosts, ["helloworld.mesh.internal"]);
+            assert.deepEqual(entry.inputs.spec.workloadSelector, { labels: { app: "helloworld" } });
+            assert.equal(entry.inputs.metadata.namespace, "sample", "in the pods' own namespace");
+            assert.deepEqual(customResourceErrors(entry.inputs), []);
+        }
+    });
+}
+
+test("gateways accept only exported hostnames, nothing else", async () => {
+    const exports = [
+        {
+            name: "reviews",
+            namespace: "shop",
+            ports: [{ name: "http", port: 9080 }],
+            serviceAccount: "reviews",
+            clusters: ["cluster2"],
+        },
+    ];
+    const { graph } = await recordMesh({ clusterCount: "3", discovery: "federated", exports });
+    const hosts = (i: number) => crs(graph, "Gateway", i).flatMap((g: Recorded) => g.inputs.spec.servers.flatMap((s: any) => s.hosts));
+    assert.deepEqual(hosts(1), ["helloworld.sample.svc.cluster.local", "helloworld.mesh.internal"]);
+    assert.deepEqual(hosts(2), ["helloworld.sample.svc.cluster.local", "helloworld.mesh.internal", "reviews.shop.svc.cluster.local"]);
+    for (const i of [1, 2, 3]) {
+        assert.ok(!hosts(i).includes("*.local"));
+        for (const gw of crs(graph, "Gateway", i)) assert.equal(gw.inputs.spec.servers.length, 1, "one server on 15443");
+    }
+    // reviews runs only in cluster2: entries for it in 1 and 3, none in 2.
+    const reviews = (i: number) => crs(graph, "WorkloadEntry", i).filter((e) => e.inputs.metadata.name.startsWith("reviews"));
+    assert.equal(reviews(2).length, 0);
+    for (const i of [1, 3]) {
+        assert.equal(reviews(i).length, 1);
+        assert.equal(reviews(i)[0].inputs.spec.network, "network2");
+        assert.equal(reviews(i)[0].inputs.spec.serviceAccount, "reviews");
+        assert.deepEqual(reviews(i)[0].inputs.spec.labels, { app: "reviews", "topology.istio.io/cluster": "cluster2" });
+    }
+});
+
+test("a cluster that exports nothing gets no cross-network Gateway at all", async () => {
+    const { graph } = await recordMesh({ clusterCount: "2", discovery: "federated", sampleApps: "false" });
+    assert.equal(graph.objects("Gateway").length, 0);
+});
+
+test("switching modes swaps the objects of one mode for the other's", async () => {
+    const endpoint = (await recordMesh({ clusterCount: "3" })).graph;
+    const federated = (await recordMesh({ clusterCount: "3", discovery: "federated" })).graph;
+    const urns = (g: Graph) => new Set(g.resources.map((r) => r.urn));
+    const a = urns(endpoint);
+    const b = urns(federated);
+    const removed = [...a].filter((u) => !b.has(u));
+    const added = [...b].filter((u) => !a.has(u));
+    assert.ok(removed.length > 0 && removed.every((u) => u.includes("RemoteAccess")), "only remote access goes");
+    assert.ok(added.every((u) => u.includes("FederatedServices")), "only federation objects come");
+    // The control planes stay and are updated in place (new values), not replaced.
+    assert.ok(b.has(endpoint.named("cluster1-istio-istiod").urn));
+});
+
+test("federated with a platform load balancer needs the gateway's address", async () => {
+    const { configFrom } = await import("./harness");
+    assert.throws(
+        () =>
+            configFrom({
+                provisioner: "existing",
+                discovery: "federated",
+                clusters: [{ context: "a", apiServer: "https://10.0.0.1:6443" }, { context: "b", apiServer: "https://10.0.0.2:6443" }],
+            }),
+        /clusters\[0\]\.gatewayAddress = undefined: is required with discovery federated and loadBalancer platform/,
+    );
+});

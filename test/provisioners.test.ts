@@ -1,0 +1,148 @@
+// The same mesh through one cluster interface: kind clusters, or existing clusters.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parse } from "yaml";
+import { Graph, configFrom, recordMesh, valueOf } from "./harness";
+
+const EXISTING = {
+    provisioner: "existing",
+    clusters: [
+        { context: "east", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb", metallbRange: "10.0.10.0/28" },
+        { context: "west", apiServer: "https://api.west.example.com:443", kubeconfig: "/home/me/.kube/west.yaml" },
+        { context: "north", apiServer: "https://10.0.0.3:6443", loadBalancer: "platform" },
+    ],
+};
+
+const PROVISIONERS = [
+    { name: "kind", values: { clusterCount: "3" }, apiServer: (j: number) => `https://172.18.0.${j + 1}:6443` },
+    {
+        name: "existing",
+        values: EXISTING,
+        apiServer: (j: number) => ["https://10.0.0.1:6443", "https://api.west.example.com", "https://10.0.0.3:6443"][j - 1],
+    },
+];
+
+for (const p of PROVISIONERS) {
+    test(`[${p.name}] Istio: same values and order in every cluster`, async () => {
+        const { graph } = await recordMesh(p.values);
+        for (const i of [1, 2, 3]) {
+            const istiod = graph.named(`cluster${i}-istio-istiod`);
+            assert.equal(istiod.inputs.values.global.multiCluster.clusterName, `cluster${i}`);
+            assert.equal(istiod.inputs.values.global.network, `network${i}`);
+            assert.equal(istiod.inputs.values.global.meshID, "mesh1");
+            assert.ok(graph.waitsFor(istiod, graph.named(`cluster${i}-istio-cacerts`)), "cacerts before istiod");
+            assert.ok(graph.waitsFor(graph.named(`cluster${i}-istio-eastwestgateway`), istiod));
+            assert.ok(graph.waitsFor(graph.named(`cluster${i}-istio-cross-network-gateway`), graph.named(`cluster${i}-istio-eastwestgateway`)));
+        }
+    });
+
+    test(`[${p.name}] PKI: one root, an intermediate and a cacerts per cluster`, async () => {
+        const { graph } = await recordMesh(p.values);
+        assert.equal(graph.ofType("tls:index/selfSignedCert:SelfSignedCert").length, 1);
+        assert.equal(graph.ofType("tls:index/locallySignedCert:LocallySignedCert").length, 3);
+        for (const i of [1, 2, 3]) {
+            const cacerts = graph.named(`cluster${i}-istio-cacerts`);
+            assert.deepEqual(Object.keys(cacerts.inputs.stringData).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+        }
+    });
+
+    test(`[${p.name}] remote secrets: 6, each pointing at the remote's reachable API server`, async () => {
+        const { graph } = await recordMesh(p.values);
+        const secrets = graph.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
+        assert.equal(secrets.length, 6);
+        for (const secret of secrets) {
+            const remote = secret.inputs.metadata.annotations["networking.istio.io/cluster"] as string;
+            const kubeconfig = parse(secret.inputs.stringData[remote]);
+            assert.equal(kubeconfig.clusters[0].cluster.server, p.apiServer(Number(remote.replace("cluster", ""))));
+        }
+    });
+}
+
+test("[existing] no kind or docker Command is declared, nothing is deletedWith a cluster", async () => {
+    const { graph } = await recordMesh(EXISTING);
+    assert.equal(graph.ofType("command:local:Command").filter((c) => /kind|images\.sh/.test(c.inputs.create)).length, 0);
+    assert.equal(graph.ofType("istio-multicluster:index:KindCluster").length, 0);
+    assert.equal(graph.ofType("istio-multicluster:index:ImagePreload").length, 0);
+    for (const r of graph.resources.filter((r) => r.type.startsWith("kubernetes:"))) {
+        assert.equal(r.deletedWith, "", `${r.name} is deleted one by one: the cluster stays`);
+    }
+});
+
+test("[existing] providers use the given contexts and kubeconfig files", async () => {
+    const { graph } = await recordMesh(EXISTING);
+    const providers = graph.ofType("pulumi:providers:kubernetes").map((p) => [p.name, p.inputs.context, p.inputs.kubeconfig]).sort();
+    assert.deepEqual(providers, [
+        ["cluster1-provider", "east", undefined],
+        ["cluster2-provider", "west", "/home/me/.kube/west.yaml"],
+        ["cluster3-provider", "north", undefined],
+    ]);
+});
+
+test("[existing] load balancers: MetalLB with the given range, or the platform's (address read back)", async () => {
+    const { graph, result } = await recordMesh(EXISTING);
+    const pool = graph.named("cluster1-metallb-pool");
+    assert.deepEqual(pool.inputs.spec.addresses, ["10.0.10.0/28"]);
+    assert.equal(graph.named("cluster1-istio-eastwestgateway").inputs.values.service.loadBalancerIP, "10.0.10.1");
+    assert.equal(graph.resources.filter((r) => r.name.startsWith("cluster2-metallb")).length, 0, "platform: no MetalLB");
+    assert.equal(graph.named("cluster2-istio-eastwestgateway").inputs.values.service, undefined);
+    const read = graph.named("cluster2-istio-eastwestgateway-service");
+    assert.equal(read.read, true, "the platform's address is read from the Service");
+    assert.ok(graph.waitsFor(read, graph.named("cluster2-istio-eastwestgateway")));
+    assert.match(await valueOf(result.controlPlanes[1].gatewayAddress), /^198\.51\.100\.\d+$/);
+});
+
+test("[existing] names default like kind and can be set per cluster", () => {
+    const config = configFrom({
+        provisioner: "existing",
+        clusters: [
+            { context: "a", apiServer: "https://10.0.0.1:6443", clusterName: "eu-1", network: "eu" },
+            { context: "b", apiServer: "https://10.0.0.2:6443" },
+        ],
+    });
+    assert.deepEqual(config.clusters.map((c) => [c.clusterName, c.network]), [
+        ["eu-1", "eu"],
+        ["cluster2", "network2"],
+    ]);
+});
+
+const BAD_EXISTING: [string, unknown, RegExp][] = [
+    ["loopback API address", [{ context: "a", apiServer: "https://127.0.0.1:6443" }], /clusters\[0\]\.apiServer = "https:\/\/127\.0\.0\.1:6443": must not be a loopback address/],
+    ["localhost API address", [{ context: "a", apiServer: "https://localhost:6443" }], /must not be a loopback address/],
+    ["http API address", [{ context: "a", apiServer: "http://10.0.0.1:6443" }], /apiServer = "http:\/\/10\.0\.0\.1:6443": must be the https:\/\/ URL/],
+    [
+        "duplicate cluster names",
+        [{ context: "a", apiServer: "https://10.0.0.1:6443", clusterName: "x" }, { context: "b", apiServer: "https://10.0.0.2:6443", clusterName: "x" }],
+        /clusters\[1\]\.clusterName = "x": must be unique; clusters\[0\] has it too/,
+    ],
+    [
+        "duplicate networks",
+        [{ context: "a", apiServer: "https://10.0.0.1:6443", network: "n" }, { context: "b", apiServer: "https://10.0.0.2:6443", network: "n" }],
+        /clusters\[1\]\.network = "n": must be unique/,
+    ],
+    ["duplicate contexts", [{ context: "a", apiServer: "https://10.0.0.1:6443" }, { context: "a", apiServer: "https://10.0.0.2:6443" }], /clusters\[1\]\.context = "a": must be unique/],
+    ["MetalLB without a range", [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb" }], /clusters\[0\]\.metallbRange = undefined: is required with loadBalancer "metallb"/],
+    ["a bad range", [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb", metallbRange: "10.0.0.9-10.0.0.1" }], /metallbRange = "10\.0\.0\.9-10\.0\.0\.1": must be an IPv4 range/],
+    ["an unknown field", [{ context: "a", apiServer: "https://10.0.0.1:6443", api: "x" }], /clusters\[0\]\.api = "x": unknown field/],
+    ["no clusters", [], /clusters = \[\]: with provisioner existing, must be a list of clusters/],
+];
+
+for (const [name, clusters, message] of BAD_EXISTING) {
+    test(`[existing] bad entry: ${name}`, () => {
+        assert.throws(() => configFrom({ provisioner: "existing", clusters }), message);
+    });
+}
+
+test("[existing] clusterCount is refused: the list says how many", () => {
+    assert.throws(
+        () => configFrom({ ...EXISTING, clusterCount: "3" }),
+        /clusterCount = "3": is for provisioner kind; with existing, list the clusters in `clusters`/,
+    );
+});
+
+test("[existing] bad config declares nothing", async () => {
+    let declared: Graph | undefined;
+    await assert.rejects(async () => {
+        declared = (await recordMesh({ provisioner: "existing", clusters: [{ context: "a", apiServer: "https://127.0.0.1:1" }] })).graph;
+    }, /loopback/);
+    assert.equal(declared, undefined);
+});
