@@ -1,0 +1,62 @@
+// npm run bench [-- --json]: deploy-time benchmark of the program's resource graph.
+// The program is evaluated under Pulumi mocks; each recorded resource gets the simulated
+// duration of its kind (scripts/bench/model.ts) and starts when its dependencies finish.
+import { performance } from "perf_hooks";
+import { meshImages } from "../components/images";
+import { configFrom, recordMesh } from "../test/harness";
+import { DURATIONS, Node, idealGraph, kindOf, makespan, totalWork } from "./bench/model";
+
+const COUNTS = [1, 3, 6];
+const TOLERANCE = 0.1; // makespan within 10% of the ideal
+const SCALING_LIMIT = 1.3; // makespan(6) / makespan(1)
+
+async function programGraph(clusterCount: number): Promise<Node[]> {
+    const { graph } = await recordMesh({ clusterCount: String(clusterCount) });
+    return graph.resources.map((r) => ({ id: r.urn, kind: kindOf(r.type, r.inputs), deps: r.dependencies }));
+}
+
+async function evaluationMs(clusterCount: number): Promise<number> {
+    const start = performance.now();
+    await recordMesh({ clusterCount: String(clusterCount) });
+    return Math.round(performance.now() - start);
+}
+
+async function main() {
+    const json = process.argv.includes("--json");
+    const rows = [];
+    for (const n of COUNTS) {
+        const nodes = await programGraph(n);
+        const ideal = makespan(idealGraph(n, meshImages(configFrom({ clusterCount: String(n) })).length));
+        const simulated = makespan(nodes);
+        rows.push({ clusters: n, resources: nodes.length, makespan: simulated, ideal, ratio: simulated / ideal, sequential: totalWork(nodes) });
+    }
+    const evaluation = [{ clusters: 3, ms: await evaluationMs(3) }, { clusters: 10, ms: await evaluationMs(10) }];
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    const targets = {
+        withinIdeal: rows.every((r) => r.ratio <= 1 + TOLERANCE),
+        scaling: last.makespan / first.makespan,
+        scalingOk: last.makespan / first.makespan < SCALING_LIMIT,
+    };
+    if (json) {
+        console.log(JSON.stringify({ durations: DURATIONS, rows, evaluation, targets }, null, 2));
+    } else {
+        console.log("simulated seconds per resource kind:");
+        for (const [kind, s] of Object.entries(DURATIONS)) console.log(`  ${kind.padEnd(28)} ${s}`);
+        console.log("\nclusters  resources  makespan  ideal  ratio  one-at-a-time");
+        for (const r of rows) {
+            console.log(
+                `${String(r.clusters).padStart(8)}  ${String(r.resources).padStart(9)}  ${r.makespan.toFixed(0).padStart(7)}s ${r.ideal.toFixed(0).padStart(5)}s  ${r.ratio.toFixed(2).padStart(5)}  ${r.sequential.toFixed(0).padStart(12)}s`,
+            );
+        }
+        console.log(`\nprogram evaluation under mocks: ${evaluation.map((e) => `${e.clusters} clusters ${e.ms} ms`).join(", ")}`);
+        console.log(`makespan within ${TOLERANCE * 100}% of ideal for every N: ${targets.withinIdeal ? "yes" : "NO"}`);
+        console.log(`makespan(${last.clusters}) / makespan(${first.clusters}) = ${targets.scaling.toFixed(2)} (target < ${SCALING_LIMIT}): ${targets.scalingOk ? "yes" : "NO"}`);
+    }
+    process.exitCode = targets.withinIdeal && targets.scalingOk ? 0 : 1;
+}
+
+main().catch((error) => {
+    console.error(error);
+    process.exitCode = 2;
+});
