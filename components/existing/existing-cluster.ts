@@ -28,7 +28,13 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
         this.spec = spec;
         this.provider = new k8s.Provider(
             `${name}-provider`,
-            { context: spec.context, ...(kubeconfig ? { kubeconfig } : {}) },
+            {
+                context: spec.context,
+                ...(kubeconfig ? { kubeconfig } : {}),
+                // Without it, a different KUBECONFIG on another machine would replace the provider and
+                // with it every resource in the cluster.
+                clusterIdentifier: `${spec.context}@${apiServer}`,
+            },
             { parent: this },
         );
         this.apiServer = pulumi.output(apiServer);

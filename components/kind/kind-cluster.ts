@@ -70,7 +70,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         this.loadBalancer = { type: "metallb", range: pool.range, gatewayAddress: pool.gatewayAddress };
 
         this.provider = new k8s.Provider(`${name}-provider`,
-            { kubeconfig: this.kubeconfig },
+            // A new cluster (new id) replaces the provider and so everything in it; nothing else does.
+            { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id },
             { parent: this },
         );
         this.kubectlEnv = pulumi.secret(this.kubeconfig.apply((data): Record<string, string> => ({ KUBECONFIG_DATA: data })));
