@@ -20,8 +20,7 @@ function configure() {
     try {
         const config = loadConfig();
         if (config.preflight) {
-            const report =
-                config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
+            const report = config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
             for (const line of report) pulumi.log.info(`preflight: ${line}`);
         }
         return config;

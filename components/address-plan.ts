@@ -67,10 +67,7 @@ export interface AddressPool {
 export function carvePool(networkCidr: string, index: number): AddressPool {
     const { network, prefix } = parseCidr(networkCidr);
     if (prefix > MAX_NETWORK_PREFIX) {
-        throw new Error(
-            `docker network ${networkCidr} is too small for LoadBalancer pools: ` +
-                `need a /${MAX_NETWORK_PREFIX} or larger`,
-        );
+        throw new Error(`docker network ${networkCidr} is too small for LoadBalancer pools: ` + `need a /${MAX_NETWORK_PREFIX} or larger`);
     }
     if (!Number.isInteger(index) || index < 1 || index > MAX_CLUSTERS) {
         throw new Error(`cluster index ${index} is outside 1..${MAX_CLUSTERS}`);

@@ -10,8 +10,7 @@ export const DEFAULTS = {
     istioVersion: "1.31.1",
     istioHub: "docker.io/istio",
     meshId: "mesh1",
-    kindNodeImage:
-        "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed",
+    kindNodeImage: "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed",
     metallbVersion: "0.16.1",
     sampleApps: true,
     sampleRegistry: "docker.io",
@@ -106,7 +105,7 @@ export class ConfigError extends Error {
 export type RawConfig = (key: string) => string | undefined;
 
 function fail(key: string, value: unknown, allowed: string): never {
-    const shown = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    const shown = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
     throw new ConfigError(`Invalid config ${CONFIG_NAMESPACE}:${key} = ${shown}: ${allowed}.`);
 }
 
@@ -269,7 +268,16 @@ function existingClusters(value: unknown): ClusterSpec[] {
         const index = k + 1;
         const key = (field: string) => `clusters[${k}].${field}`;
         if (!isObject(entry)) fail(`clusters[${k}]`, entry, "must be an object with context and apiServer");
-        const allowedFields = ["context", "kubeconfig", "apiServer", "clusterName", "network", "loadBalancer", "metallbRange", "gatewayAddress"];
+        const allowedFields = [
+            "context",
+            "kubeconfig",
+            "apiServer",
+            "clusterName",
+            "network",
+            "loadBalancer",
+            "metallbRange",
+            "gatewayAddress",
+        ];
         for (const field of Object.keys(entry)) {
             if (!allowedFields.includes(field)) fail(key(field), entry[field], `unknown field; allowed: ${allowedFields.join(", ")}`);
         }
@@ -305,14 +313,26 @@ function existingClusters(value: unknown): ClusterSpec[] {
         if (lbType === "platform") {
             if (entry.metallbRange !== undefined) fail(key("metallbRange"), entry.metallbRange, 'only with loadBalancer "metallb"');
             const gatewayAddress = entry.gatewayAddress;
-            if (gatewayAddress !== undefined && (typeof gatewayAddress !== "string" || !(IPV4.test(gatewayAddress) || DNS_NAME.test(gatewayAddress)))) {
-                fail(key("gatewayAddress"), gatewayAddress, "must be the IPv4 address or DNS name of the east-west gateway's load balancer");
+            if (
+                gatewayAddress !== undefined &&
+                (typeof gatewayAddress !== "string" || !(IPV4.test(gatewayAddress) || DNS_NAME.test(gatewayAddress)))
+            ) {
+                fail(
+                    key("gatewayAddress"),
+                    gatewayAddress,
+                    "must be the IPv4 address or DNS name of the east-west gateway's load balancer",
+                );
             }
             loadBalancer = gatewayAddress === undefined ? { type: "platform" } : { type: "platform", gatewayAddress };
         } else if (lbType === "metallb") {
-            if (entry.gatewayAddress !== undefined) fail(key("gatewayAddress"), entry.gatewayAddress, "is taken from metallbRange (its first address)");
+            if (entry.gatewayAddress !== undefined)
+                fail(key("gatewayAddress"), entry.gatewayAddress, "is taken from metallbRange (its first address)");
             if (entry.metallbRange === undefined) {
-                fail(key("metallbRange"), undefined, 'is required with loadBalancer "metallb": an address range "a.b.c.d-e.f.g.h" or a CIDR');
+                fail(
+                    key("metallbRange"),
+                    undefined,
+                    'is required with loadBalancer "metallb": an address range "a.b.c.d-e.f.g.h" or a CIDR',
+                );
             }
             loadBalancer = { type: "metallb", range: addressRange(key("metallbRange"), entry.metallbRange) };
         } else {
@@ -366,7 +386,8 @@ function parseExports(value: unknown, clusters: ClusterSpec[]): ExportedService[
         const name = entry.name;
         if (typeof name !== "string" || !DNS_LABEL.test(name)) fail(key("name"), name, "must be a Service name (DNS label)");
         const namespace = entry.namespace;
-        if (typeof namespace !== "string" || !DNS_LABEL.test(namespace)) fail(key("namespace"), namespace, "must be a namespace (DNS label)");
+        if (typeof namespace !== "string" || !DNS_LABEL.test(namespace))
+            fail(key("namespace"), namespace, "must be a namespace (DNS label)");
         const serviceAccount = entry.serviceAccount ?? "default";
         if (typeof serviceAccount !== "string" || !DNS_NAME.test(serviceAccount)) {
             fail(key("serviceAccount"), serviceAccount, "must be a ServiceAccount name");
@@ -386,9 +407,11 @@ function parseExports(value: unknown, clusters: ClusterSpec[]): ExportedService[
             return { name: p.name, port: p.port, protocol };
         });
         const runsIn = entry.clusters;
-        if (!Array.isArray(runsIn) || runsIn.length === 0) fail(key("clusters"), runsIn, `must list the clusters that run it (of ${clusterNames.join(", ")})`);
+        if (!Array.isArray(runsIn) || runsIn.length === 0)
+            fail(key("clusters"), runsIn, `must list the clusters that run it (of ${clusterNames.join(", ")})`);
         for (const c of runsIn) {
-            if (typeof c !== "string" || !clusterNames.includes(c)) fail(key("clusters"), c, `is not a cluster of this mesh (${clusterNames.join(", ")})`);
+            if (typeof c !== "string" || !clusterNames.includes(c))
+                fail(key("clusters"), c, `is not a cluster of this mesh (${clusterNames.join(", ")})`);
         }
         const labels = entry.labels ?? { app: name };
         if (!isObject(labels) || Object.values(labels).some((v) => typeof v !== "string")) {

@@ -124,7 +124,11 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             inCluster(cluster, this, [this.namespace]),
         );
 
-        this.base = new k8s.helm.v3.Release(`${name}-istio-base`, release("base", "istio-base", {}), inCluster(cluster, this, [this.namespace]));
+        this.base = new k8s.helm.v3.Release(
+            `${name}-istio-base`,
+            release("base", "istio-base", {}),
+            inCluster(cluster, this, [this.namespace]),
+        );
 
         this.istiod = new k8s.helm.v3.Release(
             `${name}-istiod`,
@@ -156,9 +160,11 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             release(
                 "gateway",
                 EASTWEST_GATEWAY,
-                pulumi.output(pinned).apply((address) =>
-                    eastWestGatewayValues(network, address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined),
-                ),
+                pulumi
+                    .output(pinned)
+                    .apply((address) =>
+                        eastWestGatewayValues(network, address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined),
+                    ),
             ),
             inCluster(cluster, this, [this.istiod, ...args.loadBalancerReady]),
         );

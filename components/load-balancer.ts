@@ -16,7 +16,8 @@ export interface MetalLbArgs {
     timeoutSeconds: number;
 }
 
-export function addressPool(range: string): Record<string, unknown> {
+/** The pool object, with a plain range (for the dry run) or a Pulumi input (for the resource). */
+export function addressPool<Range>(range: Range) {
     return {
         apiVersion: "metallb.io/v1beta1",
         kind: "IPAddressPool",
@@ -34,7 +35,8 @@ export class MetalLb extends pulumi.ComponentResource {
         const { cluster } = args;
 
         // The speaker needs host networking and NET_RAW: the namespace must allow privileged pods.
-        const namespace = new k8s.core.v1.Namespace(`${name}-namespace`,
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
             {
                 metadata: {
                     name: METALLB_NAMESPACE,
@@ -48,7 +50,8 @@ export class MetalLb extends pulumi.ComponentResource {
             inCluster(cluster, this),
         );
 
-        const release = new k8s.helm.v3.Release(`${name}-metallb`,
+        const release = new k8s.helm.v3.Release(
+            `${name}-metallb`,
             {
                 name: "metallb",
                 chart: "metallb",
@@ -62,10 +65,11 @@ export class MetalLb extends pulumi.ComponentResource {
             inCluster(cluster, this, [namespace]),
         );
 
-        const pool = pulumi.output(args.range).apply(addressPool);
+        const pool = pulumi.output(args.range).apply((range) => addressPool(range));
 
         // The controller's webhook starts after its pod is Ready: a pool applied before it is rejected.
-        const webhookReady = new command.local.Command(`${name}-webhook-ready`,
+        const webhookReady = new command.local.Command(
+            `${name}-webhook-ready`,
             {
                 create: "bash scripts/wait-for-admission.sh",
                 environment: pulumi.all([cluster.kubectlEnv, pool]).apply(([env, manifest]) => ({
@@ -79,16 +83,13 @@ export class MetalLb extends pulumi.ComponentResource {
             { parent: this, dependsOn: [release] },
         );
 
-        const ipAddressPool = new k8s.apiextensions.CustomResource(`${name}-pool`,
-            {
-                apiVersion: "metallb.io/v1beta1",
-                kind: "IPAddressPool",
-                metadata: { name: POOL_NAME, namespace: METALLB_NAMESPACE },
-                spec: { addresses: [args.range] },
-            },
+        const ipAddressPool = new k8s.apiextensions.CustomResource(
+            `${name}-pool`,
+            addressPool(args.range),
             inCluster(cluster, this, [webhookReady]),
         );
-        const advertisement = new k8s.apiextensions.CustomResource(`${name}-l2-advertisement`,
+        const advertisement = new k8s.apiextensions.CustomResource(
+            `${name}-l2-advertisement`,
             {
                 apiVersion: "metallb.io/v1beta1",
                 kind: "L2Advertisement",

@@ -35,7 +35,8 @@ export class MeshPki extends pulumi.ComponentResource {
 
         // The root key stays in Pulumi state (a secret) and is never written into a cluster.
         const rootKey = new tls.PrivateKey(`${name}-root-key`, keyArgs(pki.keyAlgorithm), { parent: this });
-        const rootCert = new tls.SelfSignedCert(`${name}-root-cert`,
+        const rootCert = new tls.SelfSignedCert(
+            `${name}-root-cert`,
             {
                 privateKeyPem: rootKey.privateKeyPem,
                 subject: { organization: "Istio", commonName: "Root CA" },
@@ -78,9 +79,9 @@ export class MeshPki extends pulumi.ComponentResource {
             );
             this.clusters[clusterName] = {
                 files: pulumi.secret(
-                    pulumi.all([cert.certPem, key.privateKeyPem, rootCert.certPem]).apply(([caCert, caKey, root]) =>
-                        cacertsFiles(caCert, caKey, root),
-                    ),
+                    pulumi
+                        .all([cert.certPem, key.privateKeyPem, rootCert.certPem])
+                        .apply(([caCert, caKey, root]) => cacertsFiles(caCert, caKey, root)),
                 ),
                 fingerprint: cert.certPem.apply((pem) => createHash("sha256").update(pem).digest("hex").slice(0, 16)),
             };

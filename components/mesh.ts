@@ -82,11 +82,12 @@ export function buildMesh(config: MeshConfig): Mesh {
             ...(federated
                 ? {
                       gatewayHosts: exportedHosts(clusterName, exports),
-                      meshNetworks: pulumi
-                          .all(gatewayAddresses)
-                          .apply((addresses) =>
-                              meshNetworks(cluster.spec, clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] }))),
+                      meshNetworks: pulumi.all(gatewayAddresses).apply((addresses) =>
+                          meshNetworks(
+                              cluster.spec,
+                              clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] })),
                           ),
+                      ),
                       dnsCapture: exports.some((svc) => svc.meshHost !== undefined),
                   }
                 : {}),

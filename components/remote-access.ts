@@ -61,7 +61,6 @@ export class RemoteAccess extends pulumi.ComponentResource {
                 type: "kubernetes.io/service-account-token",
             },
             inCluster(remote, this, [args.remoteBase]), // the SDK keeps a Secret's data secret
-
         );
 
         const kubeconfig = pulumi

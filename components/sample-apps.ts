@@ -101,7 +101,11 @@ export class SampleApps extends pulumi.ComponentResource {
         }
 
         const sleepLabels = { app: "sleep" };
-        new k8s.core.v1.ServiceAccount(`${name}-sleep-sa`, { metadata: metadata("sleep", sleepLabels) }, inCluster(cluster, this, [namespace]));
+        new k8s.core.v1.ServiceAccount(
+            `${name}-sleep-sa`,
+            { metadata: metadata("sleep", sleepLabels) },
+            inCluster(cluster, this, [namespace]),
+        );
         new k8s.core.v1.Service(
             `${name}-sleep-service`,
             {

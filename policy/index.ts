@@ -21,7 +21,8 @@ new PolicyPack("istio-multicluster", {
         },
         {
             name: "remote-secret-layout",
-            description: "Remote secrets carry istio/multiCluster=true and networking.istio.io/cluster, live in istio-system, one key per cluster.",
+            description:
+                "Remote secrets carry istio/multiCluster=true and networking.istio.io/cluster, live in istio-system, one key per cluster.",
             enforcementLevel: "mandatory",
             validateResource: perResource(remoteSecretLayout),
         },

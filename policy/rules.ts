@@ -21,12 +21,20 @@ export function cacertsLayout(r: PolicyResource): string[] {
     if (r.type !== SECRET_TYPE || r.props?.metadata?.name !== "cacerts") return [];
     const problems: string[] = [];
     if (r.props.metadata.namespace !== "istio-system") {
-        problems.push(`cacerts must be in namespace istio-system (istiod reads it only there), not ${r.props.metadata.namespace ?? "the provider's default"}`);
+        problems.push(
+            `cacerts must be in namespace istio-system (istiod reads it only there), not ${r.props.metadata.namespace ?? "the provider's default"}`,
+        );
     }
     const keys = secretKeys(r.props);
-    if (JSON.stringify(keys) !== JSON.stringify(CACERTS_KEYS)) problems.push(`cacerts must hold exactly ${CACERTS_KEYS.join(", ")}; it holds ${keys.join(", ") || "nothing"}`);
+    if (JSON.stringify(keys) !== JSON.stringify(CACERTS_KEYS))
+        problems.push(`cacerts must hold exactly ${CACERTS_KEYS.join(", ")}; it holds ${keys.join(", ") || "nothing"}`);
     const data = r.props.stringData;
-    if (data?.["cert-chain.pem"] && data["ca-cert.pem"] && data["root-cert.pem"] && data["cert-chain.pem"] !== data["ca-cert.pem"] + data["root-cert.pem"]) {
+    if (
+        data?.["cert-chain.pem"] &&
+        data["ca-cert.pem"] &&
+        data["root-cert.pem"] &&
+        data["cert-chain.pem"] !== data["ca-cert.pem"] + data["root-cert.pem"]
+    ) {
         problems.push("cacerts cert-chain.pem must be ca-cert.pem followed by root-cert.pem");
     }
     return problems;
@@ -43,7 +51,8 @@ export function remoteSecretLayout(r: PolicyResource): string[] {
     if (!cluster) problems.push(`${name}: annotation networking.istio.io/cluster is missing`);
     if (r.props.metadata.namespace !== "istio-system") problems.push(`${name}: must be in namespace istio-system`);
     const keys = secretKeys(r.props);
-    if (cluster && (keys.length !== 1 || keys[0] !== cluster)) problems.push(`${name}: must hold one key named after the cluster (${cluster}), holds ${keys.join(", ")}`);
+    if (cluster && (keys.length !== 1 || keys[0] !== cluster))
+        problems.push(`${name}: must hold one key named after the cluster (${cluster}), holds ${keys.join(", ")}`);
     return problems;
 }
 
@@ -58,14 +67,16 @@ export function credentialsStaySecret(r: PolicyResource): string[] {
     }
     if (r.type === "command:local:Command" && /kubeconfig|token/.test(String(r.props?.create ?? ""))) {
         const problems: string[] = [];
-        if (!r.additionalSecretOutputs.includes("stdout")) problems.push(`${r.name}: a command printing credentials must mark stdout secret`);
+        if (!r.additionalSecretOutputs.includes("stdout"))
+            problems.push(`${r.name}: a command printing credentials must mark stdout secret`);
         if (!["stderr", "none"].includes(r.props?.logging)) problems.push(`${r.name}: a command printing credentials must not log stdout`);
         return problems;
     }
     if (r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh")) {
         const text = JSON.stringify(r.props ?? {});
         if (PRIVATE_KEY.test(text)) return [`${r.name}: holds a private key outside a Secret`];
-        if (r.type === "kubernetes:core/v1:ConfigMap" && KUBECONFIG_CREDENTIAL.test(text)) return [`${r.name}: holds a credential outside a Secret`];
+        if (r.type === "kubernetes:core/v1:ConfigMap" && KUBECONFIG_CREDENTIAL.test(text))
+            return [`${r.name}: holds a credential outside a Secret`];
     }
     return [];
 }

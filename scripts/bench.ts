@@ -28,9 +28,19 @@ async function main() {
         const nodes = await programGraph(n);
         const ideal = makespan(idealGraph(n, meshImages(configFrom({ clusterCount: String(n) })).length));
         const simulated = makespan(nodes);
-        rows.push({ clusters: n, resources: nodes.length, makespan: simulated, ideal, ratio: simulated / ideal, sequential: totalWork(nodes) });
+        rows.push({
+            clusters: n,
+            resources: nodes.length,
+            makespan: simulated,
+            ideal,
+            ratio: simulated / ideal,
+            sequential: totalWork(nodes),
+        });
     }
-    const evaluation = [{ clusters: 3, ms: await evaluationMs(3) }, { clusters: 10, ms: await evaluationMs(10) }];
+    const evaluation = [
+        { clusters: 3, ms: await evaluationMs(3) },
+        { clusters: 10, ms: await evaluationMs(10) },
+    ];
     const first = rows[0];
     const last = rows[rows.length - 1];
     const targets = {
@@ -51,7 +61,9 @@ async function main() {
         }
         console.log(`\nprogram evaluation under mocks: ${evaluation.map((e) => `${e.clusters} clusters ${e.ms} ms`).join(", ")}`);
         console.log(`makespan within ${TOLERANCE * 100}% of ideal for every N: ${targets.withinIdeal ? "yes" : "NO"}`);
-        console.log(`makespan(${last.clusters}) / makespan(${first.clusters}) = ${targets.scaling.toFixed(2)} (target < ${SCALING_LIMIT}): ${targets.scalingOk ? "yes" : "NO"}`);
+        console.log(
+            `makespan(${last.clusters}) / makespan(${first.clusters}) = ${targets.scaling.toFixed(2)} (target < ${SCALING_LIMIT}): ${targets.scalingOk ? "yes" : "NO"}`,
+        );
     }
     process.exitCode = targets.withinIdeal && targets.scalingOk ? 0 : 1;
 }

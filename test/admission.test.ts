@@ -12,7 +12,13 @@ function run(env: Record<string, string>) {
     const state = mkdtempSync(path.join(tmpdir(), "admission-"));
     const result = spawnSync("bash", [SCRIPT], {
         encoding: "utf8",
-        env: { ...process.env, PATH: `${path.join(__dirname, "fake-kubectl")}:${process.env.PATH}`, FAKE_STATE: state, MANIFEST: "kind: IPAddressPool\n", ...env },
+        env: {
+            ...process.env,
+            PATH: `${path.join(__dirname, "fake-kubectl")}:${process.env.PATH}`,
+            FAKE_STATE: state,
+            MANIFEST: "kind: IPAddressPool\n",
+            ...env,
+        },
     });
     const log = existsSync(path.join(state, "kubectl.log")) ? readFileSync(path.join(state, "kubectl.log"), "utf8").trim().split("\n") : [];
     return { ...result, state, log };

@@ -12,7 +12,14 @@ test("makespan is the longest dependency chain; total work is the sum", () => {
     ];
     assert.equal(makespan(nodes), 60 + 45);
     assert.equal(totalWork(nodes), 60 + 45 + 20 + 8);
-    assert.throws(() => makespan([{ id: "x", kind: "plain object", deps: ["y"] }, { id: "y", kind: "plain object", deps: ["x"] }]), /cycle/);
+    assert.throws(
+        () =>
+            makespan([
+                { id: "x", kind: "plain object", deps: ["y"] },
+                { id: "y", kind: "plain object", deps: ["x"] },
+            ]),
+        /cycle/,
+    );
 });
 
 test("the ideal mesh does not grow with the number of clusters", () => {

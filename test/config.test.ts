@@ -71,7 +71,11 @@ const BAD: [string, Record<string, string>, RegExp][] = [
     ["clusterCount above the bound", { clusterCount: "17" }, /clusterCount = "17": must be a whole number from 1 to 16/],
     ["empty istioVersion", { istioVersion: "" }, /istioVersion = "": must be a release version such as 1.31.1/],
     ["istioVersion with v", { istioVersion: "v1.31.1" }, /istioVersion = "v1.31.1"/],
-    ["kindNodeImage without tag or digest", { kindNodeImage: "kindest/node" }, /kindNodeImage = "kindest\/node": must be an image reference with a tag or digest/],
+    [
+        "kindNodeImage without tag or digest",
+        { kindNodeImage: "kindest/node" },
+        /kindNodeImage = "kindest\/node": must be an image reference with a tag or digest/,
+    ],
     ["kindNodeImage with a bad digest", { kindNodeImage: "kindest/node:v1.36.4@sha256:abc" }, /kindNodeImage = /],
     ["kindNodeImage with spaces", { kindNodeImage: "kindest/node: v1" }, /kindNodeImage = /],
     ["meshId upper case", { meshId: "Mesh1" }, /meshId = "Mesh1": must be a DNS label/],
@@ -79,16 +83,23 @@ const BAD: [string, Record<string, string>, RegExp][] = [
     ["unknown provisioner", { provisioner: "eks" }, /provisioner = "eks": must be one of kind, existing/],
     ["unknown discovery", { discovery: "dns" }, /discovery = "dns": must be one of endpoint, federated/],
     ["caKeyAlgorithm", { caKeyAlgorithm: "DSA" }, /caKeyAlgorithm = "DSA": must be one of RSA, ECDSA/],
-    ["early renewal not below validity", { intermediateCaValidityHours: "100", intermediateCaEarlyRenewalHours: "100" }, /intermediateCaEarlyRenewalHours = "100": must be a whole number from 0 to 99/],
+    [
+        "early renewal not below validity",
+        { intermediateCaValidityHours: "100", intermediateCaEarlyRenewalHours: "100" },
+        /intermediateCaEarlyRenewalHours = "100": must be a whole number from 0 to 99/,
+    ],
 ];
 
 for (const [name, values, message] of BAD) {
     test(`bad config fails with a clear message: ${name}`, () => {
-        assert.throws(() => configFrom(values), (error: Error) => {
-            assert.ok(error instanceof ConfigError);
-            assert.match(error.message, message);
-            return true;
-        });
+        assert.throws(
+            () => configFrom(values),
+            (error: Error) => {
+                assert.ok(error instanceof ConfigError);
+                assert.match(error.message, message);
+                return true;
+            },
+        );
     });
 }
 

@@ -26,7 +26,10 @@ for (const count of [2, 3, 4]) {
             const expected: Record<string, unknown> = {};
             for (let j = 1; j <= count; j++) {
                 if (j === i) continue;
-                expected[`network${j}`] = { endpoints: [{ fromRegistry: `cluster${j}` }], gateways: [{ address: gatewayIp(j), port: 15443 }] };
+                expected[`network${j}`] = {
+                    endpoints: [{ fromRegistry: `cluster${j}` }],
+                    gateways: [{ address: gatewayIp(j), port: 15443 }],
+                };
             }
             assert.deepEqual(networks, expected);
             assert.equal(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE, "true");
@@ -47,7 +50,10 @@ for (const count of [2, 3, 4]) {
                 assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
             }
             const rules = crs(graph, "DestinationRule", i);
-            assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), ["helloworld.mesh.internal", "helloworld.sample.svc.cluster.local"]);
+            assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), [
+                "helloworld.mesh.internal",
+                "helloworld.sample.svc.cluster.local",
+            ]);
             for (const rule of rules) {
                 assert.equal(rule.inputs.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
                 assert.ok(rule.inputs.spec.trafficPolicy.outlierDetection);
@@ -105,7 +111,10 @@ test("switching modes swaps the objects of one mode for the other's", async () =
     const removed = [...a].filter((u) => !b.has(u));
     const added = [...b].filter((u) => !a.has(u));
     assert.ok(removed.length > 0 && removed.every((u) => u.includes("RemoteAccess")), "only remote access goes");
-    assert.ok(added.every((u) => u.includes("FederatedServices")), "only federation objects come");
+    assert.ok(
+        added.every((u) => u.includes("FederatedServices")),
+        "only federation objects come",
+    );
     // The control planes stay and are updated in place (new values), not replaced.
     assert.ok(b.has(endpoint.named("cluster1-istio-istiod").urn));
 });
@@ -117,7 +126,10 @@ test("federated with a platform load balancer needs the gateway's address", asyn
             configFrom({
                 provisioner: "existing",
                 discovery: "federated",
-                clusters: [{ context: "a", apiServer: "https://10.0.0.1:6443" }, { context: "b", apiServer: "https://10.0.0.2:6443" }],
+                clusters: [
+                    { context: "a", apiServer: "https://10.0.0.1:6443" },
+                    { context: "b", apiServer: "https://10.0.0.2:6443" },
+                ],
             }),
         /clusters\[0\]\.gatewayAddress = undefined: is required with discovery federated and loadBalancer platform/,
     );

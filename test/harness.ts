@@ -76,7 +76,10 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
             if (create.endsWith("kind-cluster.sh create")) {
                 const index = Number(/(\d+)$/.exec(env.KIND_CLUSTER_NAME)?.[1] ?? 0);
                 const network = [{ Subnet: "fc00:f853:ccd:e793::/64" }, { Subnet: "172.18.0.0/16", Gateway: "172.18.0.1" }];
-                return { ...plain, stdout: `Creating cluster...\n${JSON.stringify({ apiServer: `https://172.18.0.${index + 1}:6443`, network })}` };
+                return {
+                    ...plain,
+                    stdout: `Creating cluster...\n${JSON.stringify({ apiServer: `https://172.18.0.${index + 1}:6443`, network })}`,
+                };
             }
             if (create.endsWith("kind-cluster.sh kubeconfig")) {
                 return { ...plain, stdout: `apiVersion: v1\nkind: Config\n# admin credentials of ${env.KIND_CLUSTER_NAME}\n` };
@@ -123,7 +126,7 @@ class RecordingMonitor extends MockMonitor {
     }
 
     private record(req: any, read: boolean) {
-        const raw = req.getObject ? req.getObject()?.toJavaScript() ?? {} : req.getProperties()?.toJavaScript() ?? {};
+        const raw = req.getObject ? (req.getObject()?.toJavaScript() ?? {}) : (req.getProperties()?.toJavaScript() ?? {});
         const deserialized: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(raw)) deserialized[k] = v;
         this.recorded.push({
@@ -133,7 +136,7 @@ class RecordingMonitor extends MockMonitor {
             parent: req.getParent(),
             custom: read ? true : req.getCustom(),
             read,
-            dependencies: read ? req.getDependenciesList?.() ?? [] : req.getDependenciesList(),
+            dependencies: read ? (req.getDependenciesList?.() ?? []) : req.getDependenciesList(),
             deletedWith: read ? "" : req.getDeletedwith(),
             deleteBeforeReplace: read ? false : req.getDeletebeforereplace(),
             additionalSecretOutputs: read ? [] : req.getAdditionalsecretoutputsList(),
@@ -189,8 +192,8 @@ export class Graph {
 
     /** Kubernetes objects by kind and metadata.name. */
     objects(kind: string, objectName?: string): Recorded[] {
-        return this.resources.filter(
-            (r) => r.type.endsWith(`:${kind}`) || (r.inputs?.kind === kind && r.type.includes("CustomResource"))
+        return this.resources.filter((r) =>
+            r.type.endsWith(`:${kind}`) || (r.inputs?.kind === kind && r.type.includes("CustomResource"))
                 ? objectName === undefined || r.inputs?.metadata?.name === objectName
                 : false,
         );

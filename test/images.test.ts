@@ -38,13 +38,15 @@ for (const count of [1, 3, 6]) {
             assert.ok(graph.waitsFor(load, cluster));
             assert.equal(load.deletedWith, cluster.urn);
             for (let k = 1; k <= count; k++) {
-                if (`istio-${k}` !== load.inputs.environment.KIND_CLUSTER_NAME) assert.ok(!graph.waitsFor(load, graph.named(`istio-${k}-cluster`)));
+                if (`istio-${k}` !== load.inputs.environment.KIND_CLUSTER_NAME)
+                    assert.ok(!graph.waitsFor(load, graph.named(`istio-${k}-cluster`)));
             }
         }
         // Helm releases and pods start from loaded images.
         for (let k = 1; k <= count; k++) {
             const istiod = graph.named(`cluster${k}-istio-istiod`);
-            for (const load of loads.filter((l) => l.inputs.environment.KIND_CLUSTER_NAME === `istio-${k}`)) assert.ok(graph.waitsFor(istiod, load));
+            for (const load of loads.filter((l) => l.inputs.environment.KIND_CLUSTER_NAME === `istio-${k}`))
+                assert.ok(graph.waitsFor(istiod, load));
         }
     });
 }

@@ -97,7 +97,11 @@ test("cross-network Gateway: AUTO_PASSTHROUGH on 15443 for *.local, valid agains
     }
     // The CRD check is real.
     assert.notDeepEqual(
-        customResourceErrors({ apiVersion: "networking.istio.io/v1", kind: "Gateway", spec: { servers: [{ port: { number: "x" } }] } } as any),
+        customResourceErrors({
+            apiVersion: "networking.istio.io/v1",
+            kind: "Gateway",
+            spec: { servers: [{ port: { number: "x" } }] },
+        } as any),
         [],
     );
 });
@@ -106,8 +110,11 @@ test("stack outputs per cluster: context, cluster name, network, gateway address
     const { result } = await recordMesh({ clusterCount: "2" });
     const addresses = await Promise.all(result.controlPlanes.map((cp) => valueOf(cp.gatewayAddress)));
     assert.deepEqual(addresses, ["172.18.128.1", "172.18.136.1"]);
-    assert.deepEqual(result.clusters.map((c) => [c.spec.context, c.spec.clusterName, c.spec.network]), [
-        ["istio-1", "cluster1", "network1"],
-        ["istio-2", "cluster2", "network2"],
-    ]);
+    assert.deepEqual(
+        result.clusters.map((c) => [c.spec.context, c.spec.clusterName, c.spec.network]),
+        [
+            ["istio-1", "cluster1", "network1"],
+            ["istio-2", "cluster2", "network2"],
+        ],
+    );
 });

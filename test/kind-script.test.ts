@@ -47,8 +47,8 @@ test("create makes the cluster with its config, merges context istio-<i>, prints
     const contexts = host.kubectl("config", "get-contexts", "-o", "name").trim().split("\n").sort();
     assert.deepEqual(contexts, ["istio-2", "prod"]);
     assert.equal(host.kubectl("config", "current-context").trim(), "prod", "the user's current context is kept");
-    assert.match(host.kubectl("config", "view", "--raw", "-o", "jsonpath={.users[?(@.name==\"alice\")].user.token}"), /secret-token/);
-    const server = host.kubectl("config", "view", "-o", "jsonpath={.clusters[?(@.name==\"kind-istio-2\")].cluster.server}");
+    assert.match(host.kubectl("config", "view", "--raw", "-o", 'jsonpath={.users[?(@.name=="alice")].user.token}'), /secret-token/);
+    const server = host.kubectl("config", "view", "-o", 'jsonpath={.clusters[?(@.name=="kind-istio-2")].cluster.server}');
     assert.match(server, /^https:\/\/127\.0\.0\.1:\d+$/, "the host uses kind's forwarded port");
 
     const out = parseCreateOutput("istio-2", result.stdout);

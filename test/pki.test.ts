@@ -25,14 +25,34 @@ function cacerts(graph: Graph, cluster: number): Record<string, string> {
 function workloadCert(files: Record<string, string>, name: string): string {
     const key = openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256");
     const csr = openssl("req", "-new", "-key", file(key), "-subj", `/O=${name}`);
-    const ext = file(`subjectAltName=URI:spiffe://cluster.local/ns/sample/sa/${name}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`);
-    return openssl("x509", "-req", "-in", file(csr), "-CA", file(files["ca-cert.pem"]), "-CAkey", file(files["ca-key.pem"]), "-set_serial", "7", "-days", "1", "-extfile", ext);
+    const ext = file(
+        `subjectAltName=URI:spiffe://cluster.local/ns/sample/sa/${name}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n`,
+    );
+    return openssl(
+        "x509",
+        "-req",
+        "-in",
+        file(csr),
+        "-CA",
+        file(files["ca-cert.pem"]),
+        "-CAkey",
+        file(files["ca-key.pem"]),
+        "-set_serial",
+        "7",
+        "-days",
+        "1",
+        "-extfile",
+        ext,
+    );
 }
 
 for (const algorithm of ["ECDSA", "RSA"]) {
     test(`${algorithm}: one root, one intermediate per cluster, cacerts as Istio expects`, { timeout: 120_000 }, async () => {
         const clusterCount = algorithm === "RSA" ? 2 : 3;
-        const { graph } = await recordMesh({ clusterCount: String(clusterCount), caKeyAlgorithm: algorithm, sampleApps: "false" }, { realCerts: true });
+        const { graph } = await recordMesh(
+            { clusterCount: String(clusterCount), caKeyAlgorithm: algorithm, sampleApps: "false" },
+            { realCerts: true },
+        );
 
         assert.equal(graph.ofType("tls:index/selfSignedCert:SelfSignedCert").length, 1, "one root");
         assert.equal(graph.ofType("tls:index/locallySignedCert:LocallySignedCert").length, clusterCount);
@@ -56,14 +76,19 @@ for (const algorithm of ["ECDSA", "RSA"]) {
             assert.deepEqual(Object.keys(files).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
             assert.equal(files["root-cert.pem"], rootPem);
             assert.equal(files["cert-chain.pem"], files["ca-cert.pem"] + files["root-cert.pem"], "chain: intermediate, then root");
-            for (const content of Object.values(files)) assert.ok(!content.includes(rootKeyPem.trim()), "the root key never goes into a cluster");
+            for (const content of Object.values(files))
+                assert.ok(!content.includes(rootKeyPem.trim()), "the root key never goes into a cluster");
 
             const ca = file(files["ca-cert.pem"]);
             assert.match(openssl("verify", "-CAfile", file(rootPem), ca), /: OK/);
             const text = openssl("x509", "-in", ca, "-noout", "-text");
             assert.match(text, /Subject: L ?= ?cluster\d, O ?= ?Istio, CN ?= ?Intermediate CA/);
             assert.ok(text.includes(`L = cluster${i}`) || text.includes(`L=cluster${i}`));
-            assert.match(text, /X509v3 Basic Constraints: critical\n\s*CA:TRUE\n/, "a CA; no pathlen: the provider drops maxPathLength 0 (see README)");
+            assert.match(
+                text,
+                /X509v3 Basic Constraints: critical\n\s*CA:TRUE\n/,
+                "a CA; no pathlen: the provider drops maxPathLength 0 (see README)",
+            );
             assert.match(text, /X509v3 Key Usage: critical\n\s*Digital Signature, Key Encipherment, Certificate Sign, CRL Sign/);
             assert.match(text, /DNS:istiod\.istio-system\.svc/);
             // ca-key.pem matches ca-cert.pem
@@ -106,9 +131,11 @@ test("adding a cluster adds one intermediate and leaves the root and the others 
     const a = pki(before);
     const b = pki(after);
     for (const [urn, inputs] of a) assert.equal(b.get(urn), inputs, `${urn} unchanged`);
-    assert.deepEqual([...b.keys()].filter((u) => !a.has(u)).map((u) => u.split("::").pop()).sort(), [
-        "mesh-pki-cluster3-cert",
-        "mesh-pki-cluster3-csr",
-        "mesh-pki-cluster3-key",
-    ]);
+    assert.deepEqual(
+        [...b.keys()]
+            .filter((u) => !a.has(u))
+            .map((u) => u.split("::").pop())
+            .sort(),
+        ["mesh-pki-cluster3-cert", "mesh-pki-cluster3-csr", "mesh-pki-cluster3-key"],
+    );
 });

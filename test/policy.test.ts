@@ -5,7 +5,12 @@ import { PolicyResource, cacertsLayout, credentialsStaySecret, istiodIdentity, r
 import { Graph, recordMesh } from "./harness";
 
 function asPolicy(graph: Graph): PolicyResource[] {
-    return graph.resources.map((r) => ({ type: r.type, name: r.name, props: r.inputs, additionalSecretOutputs: r.additionalSecretOutputs }));
+    return graph.resources.map((r) => ({
+        type: r.type,
+        name: r.name,
+        props: r.inputs,
+        additionalSecretOutputs: r.additionalSecretOutputs,
+    }));
 }
 
 const perResource = (resources: PolicyResource[], rule: (r: PolicyResource) => string[]) => resources.flatMap(rule);
@@ -14,7 +19,10 @@ const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 for (const discovery of ["endpoint", "federated"]) {
     test(`[${discovery}] every rule passes on the program's own resources`, async () => {
         const resources = asPolicy((await recordMesh({ clusterCount: "3", discovery })).graph);
-        assert.ok(resources.some((r) => r.props?.metadata?.name === "cacerts"), "the rules see the cacerts");
+        assert.ok(
+            resources.some((r) => r.props?.metadata?.name === "cacerts"),
+            "the rules see the cacerts",
+        );
         assert.deepEqual(perResource(resources, cacertsLayout), []);
         assert.deepEqual(perResource(resources, remoteSecretLayout), []);
         assert.deepEqual(perResource(resources, credentialsStaySecret), []);

@@ -53,16 +53,20 @@ test("kind and docker missing, kind too old: each named with its fix", () => {
     assert.match(problems[1], /^kind is not installed: install kind v0\.33\.0 or later \(https:\/\/kind\.sigs\.k8s\.io/);
 
     const old = fakeHost({ FAKE_KIND_VERSION: "v0.29.0" });
-    assert.deepEqual(problemsOf(() => kindPreflight(1, { env: old.env, platform: "darwin" })), [
-        "kind v0.29.0 is older than v0.33.0, the release of the pinned node image: upgrade kind.",
-    ]);
+    assert.deepEqual(
+        problemsOf(() => kindPreflight(1, { env: old.env, platform: "darwin" })),
+        ["kind v0.29.0 is older than v0.33.0, the release of the pinned node image: upgrade kind."],
+    );
 });
 
 test("inotify limits too low for N clusters: the sysctl lines to run", () => {
     const host = fakeHost();
     const problems = problemsOf(() => kindPreflight(3, { env: host.env, procRoot: proc(8192, 128), platform: "linux" }));
     assert.equal(problems.length, 1);
-    assert.match(problems[0], /inotify limits are too low for 3 kind clusters \(max_user_watches=8192, need 524288; max_user_instances=128, need 512\)/);
+    assert.match(
+        problems[0],
+        /inotify limits are too low for 3 kind clusters \(max_user_watches=8192, need 524288; max_user_instances=128, need 512\)/,
+    );
     assert.match(problems[0], /sudo sysctl fs\.inotify\.max_user_watches=524288 fs\.inotify\.max_user_instances=512/);
     // More clusters need more; one cluster is fine with the defaults.
     assert.deepEqual(inotifyRequirement(8), { watches: 1048576, instances: 1024 });
@@ -89,9 +93,10 @@ contexts:
             { context: "north", apiServer: "https://10.0.0.2:6443" },
         ],
     });
-    assert.deepEqual(problemsOf(() => existingPreflight(config.clusters, host.env)), [
-        'clusters[1].context "north" is not in your kubeconfig (contexts there: east, west).',
-    ]);
+    assert.deepEqual(
+        problemsOf(() => existingPreflight(config.clusters, host.env)),
+        ['clusters[1].context "north" is not in your kubeconfig (contexts there: east, west).'],
+    );
     const ok = configFrom({
         provisioner: "existing",
         clusters: [
@@ -105,5 +110,8 @@ contexts:
         provisioner: "existing",
         clusters: [{ context: "east", apiServer: "https://10.0.0.1:6443", kubeconfig: path.join(host.dir, "nope") }],
     });
-    assert.match(problemsOf(() => existingPreflight(missingFile.clusters, host.env))[0], /"east" is not in kubeconfig .*nope|cannot read kubeconfig/);
+    assert.match(
+        problemsOf(() => existingPreflight(missingFile.clusters, host.env))[0],
+        /"east" is not in kubeconfig .*nope|cannot read kubeconfig/,
+    );
 });

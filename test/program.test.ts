@@ -48,13 +48,19 @@ test("a failing preflight stops the program before anything is declared", async 
     const path = process.env.PATH;
     process.env.PATH = "/nonexistent";
     try {
-        await assert.rejects(() => runIndex({ clusterCount: "2" }), (error: Error) => {
-            assert.ok(error instanceof pulumi.RunError);
-            assert.match(error.message, /^Preflight failed \(set istio-multicluster:preflight false to skip\):\n  - docker is not installed/);
-            assert.match(error.message, /kind is not installed/);
-            assert.match(error.message, /kubectl is not installed/);
-            return true;
-        });
+        await assert.rejects(
+            () => runIndex({ clusterCount: "2" }),
+            (error: Error) => {
+                assert.ok(error instanceof pulumi.RunError);
+                assert.match(
+                    error.message,
+                    /^Preflight failed \(set istio-multicluster:preflight false to skip\):\n  - docker is not installed/,
+                );
+                assert.match(error.message, /kind is not installed/);
+                assert.match(error.message, /kubectl is not installed/);
+                return true;
+            },
+        );
     } finally {
         process.env.PATH = path;
     }

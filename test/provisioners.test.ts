@@ -32,7 +32,9 @@ for (const p of PROVISIONERS) {
             assert.equal(istiod.inputs.values.global.meshID, "mesh1");
             assert.ok(graph.waitsFor(istiod, graph.named(`cluster${i}-istio-cacerts`)), "cacerts before istiod");
             assert.ok(graph.waitsFor(graph.named(`cluster${i}-istio-eastwestgateway`), istiod));
-            assert.ok(graph.waitsFor(graph.named(`cluster${i}-istio-cross-network-gateway`), graph.named(`cluster${i}-istio-eastwestgateway`)));
+            assert.ok(
+                graph.waitsFor(graph.named(`cluster${i}-istio-cross-network-gateway`), graph.named(`cluster${i}-istio-eastwestgateway`)),
+            );
         }
     });
 
@@ -42,13 +44,20 @@ for (const p of PROVISIONERS) {
         assert.equal(graph.ofType("tls:index/locallySignedCert:LocallySignedCert").length, 3);
         for (const i of [1, 2, 3]) {
             const cacerts = graph.named(`cluster${i}-istio-cacerts`);
-            assert.deepEqual(Object.keys(cacerts.inputs.stringData).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+            assert.deepEqual(Object.keys(cacerts.inputs.stringData).sort(), [
+                "ca-cert.pem",
+                "ca-key.pem",
+                "cert-chain.pem",
+                "root-cert.pem",
+            ]);
         }
     });
 
     test(`[${p.name}] remote secrets: 6, each pointing at the remote's reachable API server`, async () => {
         const { graph } = await recordMesh(p.values);
-        const secrets = graph.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
+        const secrets = graph
+            .ofType("kubernetes:core/v1:Secret")
+            .filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
         assert.equal(secrets.length, 6);
         for (const secret of secrets) {
             const remote = secret.inputs.metadata.annotations["networking.istio.io/cluster"] as string;
@@ -70,7 +79,10 @@ test("[existing] no kind or docker Command is declared, nothing is deletedWith a
 
 test("[existing] providers use the given contexts and kubeconfig files", async () => {
     const { graph } = await recordMesh(EXISTING);
-    const providers = graph.ofType("pulumi:providers:kubernetes").map((p) => [p.name, p.inputs.context, p.inputs.kubeconfig]).sort();
+    const providers = graph
+        .ofType("pulumi:providers:kubernetes")
+        .map((p) => [p.name, p.inputs.context, p.inputs.kubeconfig])
+        .sort();
     assert.deepEqual(providers, [
         ["cluster1-provider", "east", undefined],
         ["cluster2-provider", "west", "/home/me/.kube/west.yaml"],
@@ -99,29 +111,61 @@ test("[existing] names default like kind and can be set per cluster", () => {
             { context: "b", apiServer: "https://10.0.0.2:6443" },
         ],
     });
-    assert.deepEqual(config.clusters.map((c) => [c.clusterName, c.network]), [
-        ["eu-1", "eu"],
-        ["cluster2", "network2"],
-    ]);
+    assert.deepEqual(
+        config.clusters.map((c) => [c.clusterName, c.network]),
+        [
+            ["eu-1", "eu"],
+            ["cluster2", "network2"],
+        ],
+    );
 });
 
 const BAD_EXISTING: [string, unknown, RegExp][] = [
-    ["loopback API address", [{ context: "a", apiServer: "https://127.0.0.1:6443" }], /clusters\[0\]\.apiServer = "https:\/\/127\.0\.0\.1:6443": must not be a loopback address/],
+    [
+        "loopback API address",
+        [{ context: "a", apiServer: "https://127.0.0.1:6443" }],
+        /clusters\[0\]\.apiServer = "https:\/\/127\.0\.0\.1:6443": must not be a loopback address/,
+    ],
     ["localhost API address", [{ context: "a", apiServer: "https://localhost:6443" }], /must not be a loopback address/],
-    ["http API address", [{ context: "a", apiServer: "http://10.0.0.1:6443" }], /apiServer = "http:\/\/10\.0\.0\.1:6443": must be the https:\/\/ URL/],
+    [
+        "http API address",
+        [{ context: "a", apiServer: "http://10.0.0.1:6443" }],
+        /apiServer = "http:\/\/10\.0\.0\.1:6443": must be the https:\/\/ URL/,
+    ],
     [
         "duplicate cluster names",
-        [{ context: "a", apiServer: "https://10.0.0.1:6443", clusterName: "x" }, { context: "b", apiServer: "https://10.0.0.2:6443", clusterName: "x" }],
+        [
+            { context: "a", apiServer: "https://10.0.0.1:6443", clusterName: "x" },
+            { context: "b", apiServer: "https://10.0.0.2:6443", clusterName: "x" },
+        ],
         /clusters\[1\]\.clusterName = "x": must be unique; clusters\[0\] has it too/,
     ],
     [
         "duplicate networks",
-        [{ context: "a", apiServer: "https://10.0.0.1:6443", network: "n" }, { context: "b", apiServer: "https://10.0.0.2:6443", network: "n" }],
+        [
+            { context: "a", apiServer: "https://10.0.0.1:6443", network: "n" },
+            { context: "b", apiServer: "https://10.0.0.2:6443", network: "n" },
+        ],
         /clusters\[1\]\.network = "n": must be unique/,
     ],
-    ["duplicate contexts", [{ context: "a", apiServer: "https://10.0.0.1:6443" }, { context: "a", apiServer: "https://10.0.0.2:6443" }], /clusters\[1\]\.context = "a": must be unique/],
-    ["MetalLB without a range", [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb" }], /clusters\[0\]\.metallbRange = undefined: is required with loadBalancer "metallb"/],
-    ["a bad range", [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb", metallbRange: "10.0.0.9-10.0.0.1" }], /metallbRange = "10\.0\.0\.9-10\.0\.0\.1": must be an IPv4 range/],
+    [
+        "duplicate contexts",
+        [
+            { context: "a", apiServer: "https://10.0.0.1:6443" },
+            { context: "a", apiServer: "https://10.0.0.2:6443" },
+        ],
+        /clusters\[1\]\.context = "a": must be unique/,
+    ],
+    [
+        "MetalLB without a range",
+        [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb" }],
+        /clusters\[0\]\.metallbRange = undefined: is required with loadBalancer "metallb"/,
+    ],
+    [
+        "a bad range",
+        [{ context: "a", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb", metallbRange: "10.0.0.9-10.0.0.1" }],
+        /metallbRange = "10\.0\.0\.9-10\.0\.0\.1": must be an IPv4 range/,
+    ],
     ["an unknown field", [{ context: "a", apiServer: "https://10.0.0.1:6443", api: "x" }], /clusters\[0\]\.api = "x": unknown field/],
     ["no clusters", [], /clusters = \[\]: with provisioner existing, must be a list of clusters/],
 ];

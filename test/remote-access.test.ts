@@ -4,7 +4,8 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { Graph, Recorded, recordMesh } from "./harness";
 
-const remoteSecrets = (g: Graph) => g.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
+const remoteSecrets = (g: Graph) =>
+    g.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
 const tokens = (g: Graph) => g.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
 const clusterOf = (r: Recorded) => /::(istio-\d+)-provider::/.exec(r.provider)![1];
 
@@ -46,7 +47,11 @@ test("remote secret: name, namespace, label, annotation, one key = the remote's 
         assert.equal(server, `https://172.18.0.${Number(j) + 1}:6443`, "the remote's address on the kind network");
         assert.equal(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString(), `ca-of-istio-${j}`);
         const consumerCluster = consumer.replace("istio-", "cluster");
-        assert.equal(kubeconfig.users[0].user.token, `token:istio-${j}:istio-reader-token-${consumerCluster}`, "the token the remote issued to this consumer");
+        assert.equal(
+            kubeconfig.users[0].user.token,
+            `token:istio-${j}:istio-reader-token-${consumerCluster}`,
+            "the token the remote issued to this consumer",
+        );
     }
 });
 
@@ -66,7 +71,9 @@ test("each remote secret waits only for its namespace and its token: nothing wai
     for (const secret of remoteSecrets(graph)) {
         const consumer = clusterOf(secret).replace("istio-", "");
         const remote = (secret.inputs.metadata.annotations["networking.istio.io/cluster"] as string).replace("cluster", "");
-        const token = tokens(graph).find((t) => clusterOf(t) === `istio-${remote}` && t.inputs.metadata.name === `istio-reader-token-cluster${consumer}`)!;
+        const token = tokens(graph).find(
+            (t) => clusterOf(t) === `istio-${remote}` && t.inputs.metadata.name === `istio-reader-token-cluster${consumer}`,
+        )!;
         assert.ok(graph.waitsFor(secret, token));
         assert.ok(graph.waitsFor(secret, graph.named(`cluster${consumer}-istio-namespace`)));
         const third = [1, 2, 3].find((k) => String(k) !== consumer && String(k) !== remote)!;
@@ -79,7 +86,12 @@ test("growing from 3 to 4 clusters adds 2*3 secrets and changes no existing pair
     const three = (await recordMesh({ clusterCount: "3", sampleApps: "false" })).graph;
     const four = (await recordMesh({ clusterCount: "4", sampleApps: "false" })).graph;
     const byUrn = (g: Graph) =>
-        new Map([...remoteSecrets(g), ...tokens(g)].map((s) => [s.urn, JSON.stringify({ inputs: s.inputs, provider: s.provider.split("::")[3] })]));
+        new Map(
+            [...remoteSecrets(g), ...tokens(g)].map((s) => [
+                s.urn,
+                JSON.stringify({ inputs: s.inputs, provider: s.provider.split("::")[3] }),
+            ]),
+        );
     const before = byUrn(three);
     const after = byUrn(four);
     for (const [urn, value] of before) assert.equal(after.get(urn), value, `${urn} unchanged`);

@@ -6,12 +6,18 @@ import { Graph, recordMesh } from "./harness";
 const deployments = (g: Graph, i: number) => g.inCluster(`istio-${i}`).filter((r) => r.type === "kubernetes:apps/v1:Deployment");
 
 test("layout: v1 in clusters 1 and 2, v2 in cluster 3; v2 apart from v1 for any N >= 2; both for one cluster", () => {
-    assert.deepEqual([1, 2, 3].map((i) => helloworldVersions(i, 3)), [["v1"], ["v1"], ["v2"]]);
+    assert.deepEqual(
+        [1, 2, 3].map((i) => helloworldVersions(i, 3)),
+        [["v1"], ["v1"], ["v2"]],
+    );
     assert.deepEqual(helloworldVersions(1, 1), ["v1", "v2"]);
     for (let n = 2; n <= 16; n++) {
         const layout = Array.from({ length: n }, (_, k) => helloworldVersions(k + 1, n));
         assert.ok(layout.some((v) => v.includes("v1")) && layout.some((v) => v.includes("v2")));
-        assert.ok(layout.every((v) => v.length === 1), "one version per cluster when N >= 2");
+        assert.ok(
+            layout.every((v) => v.length === 1),
+            "one version per cluster when N >= 2",
+        );
     }
 });
 

@@ -75,7 +75,21 @@ export function emulateTls(type: string, name: string, inputs: any): Record<stri
     if (type.endsWith("SelfSignedCert")) {
         const key = file(inputs.privateKeyPem);
         const config = file(`[req]\ndistinguished_name=dn\n[dn]\n[v3]\n${extensions(inputs, inputs.dnsNames)}`);
-        const certPem = openssl(["req", "-x509", "-new", "-key", key, "-subj", subject(inputs.subject), "-days", days, "-config", config, "-extensions", "v3"]);
+        const certPem = openssl([
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            key,
+            "-subj",
+            subject(inputs.subject),
+            "-days",
+            days,
+            "-config",
+            config,
+            "-extensions",
+            "v3",
+        ]);
         return { ...inputs, certPem };
     }
     if (type.endsWith("CertRequest")) {
@@ -89,8 +103,20 @@ export function emulateTls(type: string, name: string, inputs: any): Record<stri
         if (!request) throw new Error(`unknown CSR for ${name}`);
         const ext = file(extensions(inputs, request.dnsNames));
         const certPem = openssl([
-            "x509", "-req", "-in", file(inputs.certRequestPem), "-CA", file(inputs.caCertPem), "-CAkey", file(inputs.caPrivateKeyPem),
-            "-set_serial", String(Date.now() + counter), "-days", days, "-extfile", ext,
+            "x509",
+            "-req",
+            "-in",
+            file(inputs.certRequestPem),
+            "-CA",
+            file(inputs.caCertPem),
+            "-CAkey",
+            file(inputs.caPrivateKeyPem),
+            "-set_serial",
+            String(Date.now() + counter),
+            "-days",
+            days,
+            "-extfile",
+            ext,
         ]);
         return { ...inputs, certPem };
     }

@@ -23,7 +23,9 @@ function fakeMesh(clusters: Record<string, FakeCluster>): Transport {
     return {
         contexts: async () => Object.keys(clusters),
         pods: async (context, _ns, selector) =>
-            selector === "app=helloworld" ? clusters[context].helloworld : [pod(`sleep-${context}`, "10.0.0.1", undefined, clusters[context].sleepReady ?? true)],
+            selector === "app=helloworld"
+                ? clusters[context].helloworld
+                : [pod(`sleep-${context}`, "10.0.0.1", undefined, clusters[context].sleepReady ?? true)],
         gatewayAddress: async (context) => clusters[context].gateway,
         exec: async (context, _ns, _pod, container, command) => {
             const c = clusters[context];
@@ -31,7 +33,11 @@ function fakeMesh(clusters: Record<string, FakeCluster>): Transport {
                 const text = c.endpoints
                     .map((e) => `${HELLOWORLD_CLUSTER}::${e}::health_flags::healthy\n${HELLOWORLD_CLUSTER}::${e}::weight::1`)
                     .join("\n");
-                return { code: 0, stdout: `outbound|80||sleep.sample.svc.cluster.local::10.9.9.9:80::health_flags::healthy\n${text}\n`, stderr: "" };
+                return {
+                    code: 0,
+                    stdout: `outbound|80||sleep.sample.svc.cluster.local::10.9.9.9:80::health_flags::healthy\n${text}\n`,
+                    stderr: "",
+                };
             }
             assert.deepEqual(command.slice(-1), ["helloworld.sample:5000/hello"]);
             const k = turn.get(context) ?? 0;
@@ -120,7 +126,10 @@ test("failing calls are traffic problems, with curl's message", async () => {
 test("a missing context and a sleep pod that is not ready get clear messages", async () => {
     const missing = await verify(fakeMesh(healthyMesh()), { contexts: ["istio-1", "istio-4"], calls: 1 });
     assert.equal(missing.ok, false);
-    assert.deepEqual(missing.clusters.map((c) => c.problems), [["kube context istio-4 is missing from your kubeconfig: is the mesh up (npm run up)?"]]);
+    assert.deepEqual(
+        missing.clusters.map((c) => c.problems),
+        [["kube context istio-4 is missing from your kubeconfig: is the mesh up (npm run up)?"]],
+    );
 
     const mesh = healthyMesh();
     mesh["istio-3"].sleepReady = false;
@@ -133,7 +142,9 @@ test("a gateway without an external address is reported as such", async () => {
     const mesh = healthyMesh();
     mesh["istio-2"].gateway = "";
     const result = await verify(fakeMesh(mesh), { contexts, calls: 3 });
-    assert.ok(result.clusters[0].problems.includes("discovery: istio-2's east-west gateway has no external address (LoadBalancer pending?)"));
+    assert.ok(
+        result.clusters[0].problems.includes("discovery: istio-2's east-west gateway has no external address (LoadBalancer pending?)"),
+    );
 });
 
 test("--json output is the verdict as data", async () => {

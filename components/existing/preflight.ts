@@ -12,9 +12,17 @@ export function existingPreflight(clusters: ClusterSpec[], env: NodeJS.ProcessEn
         if (!contextsByFile.has(key)) {
             const args = ["config", "get-contexts", "-o", "name", ...(file ? ["--kubeconfig", file] : [])];
             const result = run("kubectl", args, env);
-            if (!result.found) contextsByFile.set(key, "kubectl is not installed: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
+            if (!result.found)
+                contextsByFile.set(key, "kubectl is not installed: install kubectl (https://kubernetes.io/docs/tasks/tools/)");
             else if (!result.ok) contextsByFile.set(key, `cannot read kubeconfig ${file ?? "(default)"}: ${lastLine(result.stderr)}`);
-            else contextsByFile.set(key, result.stdout.split("\n").map((l) => l.trim()).filter(Boolean));
+            else
+                contextsByFile.set(
+                    key,
+                    result.stdout
+                        .split("\n")
+                        .map((l) => l.trim())
+                        .filter(Boolean),
+                );
         }
         const contexts = contextsByFile.get(key)!;
         const where = file ? `kubeconfig ${file}` : "your kubeconfig";

@@ -33,7 +33,10 @@ export class ImagePreload extends pulumi.ComponentResource {
                     `${cluster.spec.clusterName}-load-${imageResourceName(image)}`,
                     {
                         create: "bash scripts/images.sh load",
-                        environment: { ARCHIVE: pull.stdout.apply((s) => s.trim().split("\n").pop() ?? ""), KIND_CLUSTER_NAME: cluster.spec.context },
+                        environment: {
+                            ARCHIVE: pull.stdout.apply((s) => s.trim().split("\n").pop() ?? ""),
+                            KIND_CLUSTER_NAME: cluster.spec.context,
+                        },
                         triggers: [cluster.deletedWith.id, image],
                     },
                     { parent: this, dependsOn: [pull, cluster.deletedWith], deletedWith: cluster.deletedWith },

@@ -38,7 +38,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         const configYaml = kindConfigYaml(spec, args.nodeImage);
         const env = { KIND_CLUSTER_NAME: spec.context, KUBE_CONTEXT: spec.context };
 
-        const cluster = new command.local.Command(`${name}-cluster`,
+        const cluster = new command.local.Command(
+            `${name}-cluster`,
             {
                 create: `${SCRIPT} create`,
                 delete: `${SCRIPT} delete`,
@@ -52,7 +53,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         this.deletedWith = cluster;
 
         // Admin credentials: never logged, secret in state.
-        const kubeconfig = new command.local.Command(`${name}-kubeconfig`,
+        const kubeconfig = new command.local.Command(
+            `${name}-kubeconfig`,
             {
                 create: `${SCRIPT} kubeconfig`,
                 environment: env,
@@ -69,7 +71,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         const pool = this.dockerSubnet.apply((subnet) => carvePool(subnet, spec.index));
         this.loadBalancer = { type: "metallb", range: pool.range, gatewayAddress: pool.gatewayAddress };
 
-        this.provider = new k8s.Provider(`${name}-provider`,
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
             // A new cluster (new id) replaces the provider and so everything in it; nothing else does.
             { kubeconfig: this.kubeconfig, clusterIdentifier: cluster.id },
             { parent: this },

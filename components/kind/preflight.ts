@@ -45,7 +45,9 @@ export function kindPreflight(clusterCount: number, options: PreflightOptions = 
 
     const kind = run("kind", ["version"], env);
     if (!kind.found) {
-        problems.push(`kind is not installed: install kind v${MIN_KIND_VERSION} or later (https://kind.sigs.k8s.io/docs/user/quick-start/#installation).`);
+        problems.push(
+            `kind is not installed: install kind v${MIN_KIND_VERSION} or later (https://kind.sigs.k8s.io/docs/user/quick-start/#installation).`,
+        );
     } else {
         const version = /v(\d+\.\d+\.\d+)/.exec(kind.stdout)?.[1];
         if (!kind.ok || !version) {

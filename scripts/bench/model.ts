@@ -11,9 +11,9 @@ export const DURATIONS: Record<string, number> = {
     "istio-base release": 10,
     "istiod release": 45,
     "east-west gateway release": 40,
-    "deployment": 20,
+    deployment: 20,
     "private key": 1,
-    "certificate": 0.1,
+    certificate: 0.1,
     "plain object": 1,
     "component or provider": 0,
 };

@@ -5,7 +5,7 @@ import { Pod, Transport } from "./logic";
 function kubectl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
         execFile("kubectl", args, { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (error, stdout, stderr) => {
-            const code = error ? (typeof (error as { code?: unknown }).code === "number" ? ((error as { code: number }).code) : 1) : 0;
+            const code = error ? (typeof (error as { code?: unknown }).code === "number" ? (error as { code: number }).code : 1) : 0;
             resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
         });
     });
@@ -19,23 +19,31 @@ async function ok(args: string[]): Promise<string> {
 
 export const kubectlTransport: Transport = {
     async contexts() {
-        return (await ok(["config", "get-contexts", "-o", "name"])).split("\n").map((l) => l.trim()).filter(Boolean);
+        return (await ok(["config", "get-contexts", "-o", "name"]))
+            .split("\n")
+            .map((l) => l.trim())
+            .filter(Boolean);
     },
     async pods(context, namespace, selector) {
         const list = JSON.parse(await ok(["--context", context, "-n", namespace, "get", "pods", "-l", selector, "-o", "json"]));
-        return (list.items ?? []).map(
-            (item: any): Pod => ({
-                name: item.metadata.name,
-                ip: item.status?.podIP ?? "",
-                labels: item.metadata.labels ?? {},
-                ready: (item.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
-            }),
-        );
+        return (list.items ?? []).map((item: any): Pod => ({
+            name: item.metadata.name,
+            ip: item.status?.podIP ?? "",
+            labels: item.metadata.labels ?? {},
+            ready: (item.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
+        }));
     },
     async gatewayAddress(context) {
         const result = await kubectl([
-            "--context", context, "-n", "istio-system", "get", "service", "istio-eastwestgateway",
-            "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}",
+            "--context",
+            context,
+            "-n",
+            "istio-system",
+            "get",
+            "service",
+            "istio-eastwestgateway",
+            "-o",
+            "jsonpath={.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}",
         ]);
         return result.code === 0 ? result.stdout.trim() : "";
     },

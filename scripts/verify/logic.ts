@@ -13,7 +13,13 @@ export interface Transport {
     pods(context: string, namespace: string, selector: string): Promise<Pod[]>;
     /** The east-west gateway's external address, or "" when it has none. */
     gatewayAddress(context: string): Promise<string>;
-    exec(context: string, namespace: string, pod: string, container: string, command: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+    exec(
+        context: string,
+        namespace: string,
+        pod: string,
+        container: string,
+        command: string[],
+    ): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export interface Answer {
@@ -91,7 +97,9 @@ export function judge(
         counts.set(key, entry);
     }
     const answers = [...counts.values()].sort((a, b) => a.version.localeCompare(b.version) || a.cluster.localeCompare(b.cluster));
-    const missingGateways = peerGateways.filter((gw) => !gw.address || !endpoints.some((e) => e.address === gw.address && e.port === 15443));
+    const missingGateways = peerGateways.filter(
+        (gw) => !gw.address || !endpoints.some((e) => e.address === gw.address && e.port === 15443),
+    );
     const all = [...problems];
     for (const gw of missingGateways) {
         all.push(

@@ -15,7 +15,17 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
     const available = new Set(await transport.contexts());
     const missing = options.contexts.filter((c) => !available.has(c));
     if (missing.length > 0) {
-        const reports = missing.map((context) => judge(context, [], new Map(), [], [], [], [`kube context ${context} is missing from your kubeconfig: is the mesh up (npm run up)?`]));
+        const reports = missing.map((context) =>
+            judge(
+                context,
+                [],
+                new Map(),
+                [],
+                [],
+                [],
+                [`kube context ${context} is missing from your kubeconfig: is the mesh up (npm run up)?`],
+            ),
+        );
         return verdict(reports, []);
     }
 
@@ -52,19 +62,29 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         if (unready.length > 0) problems.push(`helloworld pods not ready in ${c.context}: ${unready.join(", ")}`);
 
         progress(`${c.context}: reading the sidecar's endpoints`);
-        const admin = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "istio-proxy", ["pilot-agent", "request", "GET", "clusters"]);
+        const admin = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "istio-proxy", [
+            "pilot-agent",
+            "request",
+            "GET",
+            "clusters",
+        ]);
         const endpoints = admin.code === 0 ? parseEnvoyEndpoints(admin.stdout, HELLOWORLD_CLUSTER) : [];
         if (admin.code !== 0) problems.push(`cannot read the sidecar of ${sleep.name}: ${admin.stderr.trim().split("\n").pop()}`);
         const localIps = c.helloworld.map((p) => p.ip).filter(Boolean);
         for (const ip of localIps) {
-            if (admin.code === 0 && !endpoints.some((e) => e.address === ip)) problems.push(`discovery: local helloworld pod ${ip} is not among the endpoints`);
+            if (admin.code === 0 && !endpoints.some((e) => e.address === ip))
+                problems.push(`discovery: local helloworld pod ${ip} is not among the endpoints`);
         }
 
         const calls: (Answer | { error: string })[] = [];
         for (let k = 1; k <= options.calls; k++) {
             progress(`${c.context}: call ${k}/${options.calls}`);
             const result = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "sleep", [
-                "curl", "-sS", "--max-time", "5", "helloworld.sample:5000/hello",
+                "curl",
+                "-sS",
+                "--max-time",
+                "5",
+                "helloworld.sample:5000/hello",
             ]);
             const answer = result.code === 0 ? parseHello(result.stdout) : undefined;
             calls.push(answer ?? { error: (result.stderr || result.stdout).trim().split("\n").pop() || `exit ${result.code}` });
