@@ -57,8 +57,15 @@ export function buildMesh(config: MeshConfig): Mesh {
     const federated = config.discovery === "federated";
     const exports = federated ? [...sampleExports(config), ...config.exports] : [];
 
-    // Federated: each istiod learns the other networks' gateways from the program.
-    const gatewayAddresses = clusters.map((c) => c.loadBalancer.gatewayAddress ?? pulumi.output(""));
+    // Federated: each istiod learns the other networks' gateways from the program. Every address is
+    // known up front (config validation requires one for platform load balancers), so no istiod
+    // waits for another cluster's gateway.
+    const gatewayAddresses = federated
+        ? clusters.map((c) => {
+              if (!c.loadBalancer.gatewayAddress) throw new Error(`${c.spec.clusterName}: no known east-west gateway address`);
+              return c.loadBalancer.gatewayAddress;
+          })
+        : [];
 
     const controlPlanes = clusters.map((cluster) => {
         const { clusterName } = cluster.spec;

@@ -17,6 +17,8 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE+set}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_
     export PULUMI_CONFIG_PASSPHRASE_FILE="$passphrase_file"
 fi
 if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+    # The same place as Pulumi.yaml's backend.url, spelled out (no reliance on "~" expansion).
     mkdir -p "$HOME/.pulumi-istio-multicluster"
+    export PULUMI_BACKEND_URL="file://$HOME/.pulumi-istio-multicluster"
 fi
 STACK=${STACK:-dev}

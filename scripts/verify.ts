@@ -2,6 +2,9 @@
 // From the sleep pod of every cluster: calls helloworld K times, shows who answered and which
 // endpoints the sidecar knows; exits 0 only when discovery is complete and traffic crossed clusters.
 import { execFileSync } from "child_process";
+import { existsSync } from "fs";
+import { homedir } from "os";
+import * as path from "path";
 import { kubectlTransport } from "./verify/kubectl";
 import { formatVerdict } from "./verify/logic";
 import { verify } from "./verify/run";
@@ -26,11 +29,23 @@ function parseArgs(argv: string[]) {
     return options;
 }
 
+/** The environment `npm run up` uses: its backend and its generated passphrase, unless you set your own. */
+function pulumiEnv(): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    env.PULUMI_BACKEND_URL ??= `file://${path.join(homedir(), ".pulumi-istio-multicluster")}`;
+    const passphraseFile = path.join(process.env.XDG_CONFIG_HOME ?? path.join(homedir(), ".config"), "istio-multicluster", "passphrase");
+    if (env.PULUMI_CONFIG_PASSPHRASE === undefined && !env.PULUMI_CONFIG_PASSPHRASE_FILE && existsSync(passphraseFile)) {
+        env.PULUMI_CONFIG_PASSPHRASE_FILE = passphraseFile;
+    }
+    return env;
+}
+
 /** The mesh's contexts from the stack's outputs; the lab's three when there is no stack to read. */
 function contextsFromStack(stack: string): string[] {
     try {
         const out = execFileSync("pulumi", ["stack", "output", "clusters", "--json", "--stack", stack], {
             encoding: "utf8",
+            env: pulumiEnv(),
             stdio: ["ignore", "pipe", "ignore"],
         });
         const clusters = JSON.parse(out) as { context: string }[];
@@ -38,6 +53,7 @@ function contextsFromStack(stack: string): string[] {
     } catch {
         // no pulumi CLI or no stack: fall back to the lab's contexts
     }
+    console.error("verify: no stack outputs to read (pulumi stack output clusters); using the lab's contexts istio-1..3");
     return ["istio-1", "istio-2", "istio-3"];
 }
 

@@ -131,8 +131,10 @@ export function formatVerdict(v: Verdict): string {
             lines.push("  version  cluster      calls");
             for (const a of r.answers) lines.push(`  ${a.version.padEnd(8)} ${a.cluster.padEnd(12)} ${a.count}`);
         }
-        const eps = r.endpoints.map((e) => `${e.address}:${e.port}${e.healthy ? "" : " (unhealthy)"}`);
-        lines.push(`  helloworld endpoints known to the sidecar: ${eps.join(", ") || "none"}`);
+        if (r.answers.length + r.failures.length + r.endpoints.length > 0) {
+            const eps = r.endpoints.map((e) => `${e.address}:${e.port}${e.healthy ? "" : " (unhealthy)"}`);
+            lines.push(`  helloworld endpoints known to the sidecar: ${eps.join(", ") || "none"}`);
+        }
         for (const p of r.problems) lines.push(`  ✗ ${p}`);
         if (r.ok) lines.push("  ✓ discovery complete, every version answered, traffic crossed clusters");
     }
