@@ -11,6 +11,11 @@ export type LoadBalancerSupport =
           range: pulumi.Output<string>;
           /** The east-west gateway is pinned to this address from the range. */
           gatewayAddress: pulumi.Output<string>;
+          /**
+           * Announce from nodes labelled node.kubernetes.io/exclude-from-external-load-balancers:
+           * kubeadm puts it on control-plane nodes, and a kind cluster has nothing else.
+           */
+          announceFromExcludedNodes: boolean;
       }
     | {
           type: "platform";

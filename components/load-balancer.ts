@@ -13,7 +13,17 @@ export interface MetalLbArgs {
     cluster: MeshCluster;
     version: string;
     range: pulumi.Input<string>;
+    /** speaker.ignoreExcludeLB: needed where only control-plane nodes exist (kind). */
+    announceFromExcludedNodes: boolean;
     timeoutSeconds: number;
+}
+
+export function metallbValues(announceFromExcludedNodes: boolean): Record<string, unknown> {
+    return {
+        // Plain L2: no BGP, so neither FRR flavour.
+        speaker: { frr: { enabled: false }, ...(announceFromExcludedNodes ? { ignoreExcludeLB: true } : {}) },
+        frrk8s: { enabled: false },
+    };
 }
 
 /** The pool object, with a plain range (for the dry run) or a Pulumi input (for the resource). */
@@ -58,8 +68,7 @@ export class MetalLb extends pulumi.ComponentResource {
                 version: args.version,
                 repositoryOpts: { repo: METALLB_REPO },
                 namespace: METALLB_NAMESPACE,
-                // Plain L2: no BGP, so neither FRR flavour.
-                values: { speaker: { frr: { enabled: false } }, frrk8s: { enabled: false } },
+                values: metallbValues(args.announceFromExcludedNodes),
                 timeout: args.timeoutSeconds,
             },
             inCluster(cluster, this, [namespace]),

@@ -75,6 +75,7 @@ export function buildMesh(config: MeshConfig): Mesh {
                       cluster,
                       version: config.metallbVersion,
                       range: cluster.loadBalancer.range,
+                      announceFromExcludedNodes: cluster.loadBalancer.announceFromExcludedNodes,
                       timeoutSeconds: config.helmTimeoutSeconds,
                   }).ready
                 : [];

@@ -94,6 +94,11 @@ test("[existing] load balancers: MetalLB with the given range, or the platform's
     const { graph, result } = await recordMesh(EXISTING);
     const pool = graph.named("cluster1-metallb-pool");
     assert.deepEqual(pool.inputs.spec.addresses, ["10.0.10.0/28"]);
+    assert.equal(
+        graph.named("cluster1-metallb-metallb").inputs.values.speaker.ignoreExcludeLB,
+        undefined,
+        "real clusters keep the default",
+    );
     assert.equal(graph.named("cluster1-istio-eastwestgateway").inputs.values.service.loadBalancerIP, "10.0.10.1");
     assert.equal(graph.resources.filter((r) => r.name.startsWith("cluster2-metallb")).length, 0, "platform: no MetalLB");
     assert.equal(graph.named("cluster2-istio-eastwestgateway").inputs.values.service, undefined);

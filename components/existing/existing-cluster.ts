@@ -40,7 +40,13 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
         this.apiServer = pulumi.output(apiServer);
         const lb = spec.loadBalancer;
         if (lb.type === "metallb") {
-            this.loadBalancer = { type: "metallb", range: pulumi.output(lb.range), gatewayAddress: pulumi.output(firstAddress(lb.range)) };
+            this.loadBalancer = {
+                type: "metallb",
+                range: pulumi.output(lb.range),
+                gatewayAddress: pulumi.output(firstAddress(lb.range)),
+                // Real clusters have worker nodes: keep MetalLB's default of honouring the label.
+                announceFromExcludedNodes: false,
+            };
         } else if (lb.type === "platform") {
             this.loadBalancer = lb.gatewayAddress
                 ? { type: "platform", gatewayAddress: pulumi.output(lb.gatewayAddress) }

@@ -69,7 +69,7 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         this.apiServer = created.apiServer;
         this.dockerSubnet = created.network.apply((network) => ipv4SubnetOf(JSON.stringify(network)));
         const pool = this.dockerSubnet.apply((subnet) => carvePool(subnet, spec.index));
-        this.loadBalancer = { type: "metallb", range: pool.range, gatewayAddress: pool.gatewayAddress };
+        this.loadBalancer = { type: "metallb", range: pool.range, gatewayAddress: pool.gatewayAddress, announceFromExcludedNodes: true };
 
         this.provider = new k8s.Provider(
             `${name}-provider`,
