@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
-import { kindCluster, MeshConfig, parseConfig } from "../components/config";
+import { MeshConfig, parseConfig } from "../components/config";
 import { buildMesh, Mesh } from "../components/mesh";
 import { emulateTls } from "./tls-emulator";
 
@@ -49,8 +49,6 @@ export interface MockOptions {
     realCerts?: boolean;
     /** Run as a preview (unknown outputs stay unknown). */
     preview?: boolean;
-    /** Delay (ms) per resource type, for the benchmark. */
-    delay?: (type: string, inputs: any) => number;
 }
 
 /** The cluster a resource belongs to, from its provider's name: "<name>-provider::<id>". */
@@ -113,8 +111,6 @@ class RecordingMonitor extends MockMonitor {
         };
         super({
             newResource: async (args: pulumi.runtime.MockResourceArgs) => {
-                const delay = options.delay?.(args.type, args.inputs) ?? 0;
-                if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
                 const outputs = await mockOutputs(args.type, args.name, args.inputs, args.provider, options);
                 const record = self.monitor!.recorded.find((r) => r.type === args.type && r.name === args.name);
                 if (record) record.outputs = unwrap(outputs);
@@ -126,23 +122,21 @@ class RecordingMonitor extends MockMonitor {
     }
 
     private record(req: any, read: boolean) {
-        const raw = req.getObject ? (req.getObject()?.toJavaScript() ?? {}) : (req.getProperties()?.toJavaScript() ?? {});
-        const deserialized: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(raw)) deserialized[k] = v;
+        const inputs = pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject());
         this.recorded.push({
             type: req.getType(),
             name: req.getName(),
             urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
             parent: req.getParent(),
-            custom: read ? true : req.getCustom(),
+            custom: read || req.getCustom(),
             read,
-            dependencies: read ? (req.getDependenciesList?.() ?? []) : req.getDependenciesList(),
+            dependencies: req.getDependenciesList(),
             deletedWith: read ? "" : req.getDeletedwith(),
             deleteBeforeReplace: read ? false : req.getDeletebeforereplace(),
             additionalSecretOutputs: read ? [] : req.getAdditionalsecretoutputsList(),
             provider: req.getProvider(),
-            inputs: unwrap(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject())),
-            secretInputs: Object.entries(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject()))
+            inputs: unwrap(inputs),
+            secretInputs: Object.entries(inputs)
                 .filter(([, v]) => isSecret(v))
                 .map(([k]) => k),
             outputs: undefined,
@@ -190,13 +184,9 @@ export class Graph {
         return this.resources.find((r) => r.urn === urn);
     }
 
-    /** Kubernetes objects by kind and metadata.name. */
-    objects(kind: string, objectName?: string): Recorded[] {
-        return this.resources.filter((r) =>
-            r.type.endsWith(`:${kind}`) || (r.inputs?.kind === kind && r.type.includes("CustomResource"))
-                ? objectName === undefined || r.inputs?.metadata?.name === objectName
-                : false,
-        );
+    /** Kubernetes objects of a kind (typed or custom resources). */
+    objects(kind: string): Recorded[] {
+        return this.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(`:${kind}`));
     }
 
     /** Does `a` wait for `b`, directly or through other resources (dependencies and parents)? */
@@ -253,5 +243,3 @@ export function recordMesh(values: Record<string, unknown> = {}, options: MockOp
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
     return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
-
-export { kindCluster };
