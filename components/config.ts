@@ -105,7 +105,7 @@ export class ConfigError extends Error {
 export type RawConfig = (key: string) => string | undefined;
 
 function fail(key: string, value: unknown, allowed: string): never {
-    const shown = typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+    const shown = JSON.stringify(value) ?? String(value);
     throw new ConfigError(`Invalid config ${CONFIG_NAMESPACE}:${key} = ${shown}: ${allowed}.`);
 }
 
