@@ -67,7 +67,7 @@ export interface AddressPool {
 export function carvePool(networkCidr: string, index: number): AddressPool {
     const { network, prefix } = parseCidr(networkCidr);
     if (prefix > MAX_NETWORK_PREFIX) {
-        throw new Error(`docker network ${networkCidr} is too small for LoadBalancer pools: ` + `need a /${MAX_NETWORK_PREFIX} or larger`);
+        throw new Error(`docker network ${networkCidr} is too small for LoadBalancer pools: need a /${MAX_NETWORK_PREFIX} or larger`);
     }
     if (!Number.isInteger(index) || index < 1 || index > MAX_CLUSTERS) {
         throw new Error(`cluster index ${index} is outside 1..${MAX_CLUSTERS}`);
@@ -78,21 +78,4 @@ export function carvePool(networkCidr: string, index: number): AddressPool {
     const first = intToIp(blockStart + 1);
     const last = intToIp(blockStart + blockSize - 2);
     return { range: `${first}-${last}`, first, last, gatewayAddress: first };
-}
-
-/** Picks the IPv4 subnet out of `docker network inspect kind --format '{{json .IPAM.Config}}'`. */
-export function ipv4SubnetOf(ipamConfigJson: string): string {
-    let entries: unknown;
-    try {
-        entries = JSON.parse(ipamConfigJson);
-    } catch {
-        throw new Error(`cannot parse docker IPAM config: ${ipamConfigJson.slice(0, 200)}`);
-    }
-    const subnets = (Array.isArray(entries) ? entries : [])
-        .map((e) => (e && typeof e === "object" ? (e as { Subnet?: unknown }).Subnet : undefined))
-        .filter((s): s is string => typeof s === "string" && /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
-    if (subnets.length === 0) {
-        throw new Error(`the kind docker network has no IPv4 subnet (IPAM config: ${ipamConfigJson.trim()})`);
-    }
-    return subnets[0];
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_CLUSTERS, carvePool, ipToInt, ipv4SubnetOf } from "../components/address-plan";
+import { MAX_CLUSTERS, carvePool, ipToInt } from "../components/address-plan";
+import { ipv4SubnetOf } from "../components/kind/docker-network";
 
 test("a /16 kind network: cluster pools in the upper half, one block each", () => {
     assert.deepEqual(carvePool("172.18.0.0/16", 1), {

@@ -1,12 +1,16 @@
 // Validators built from the real upstream data in ../shared/fixtures: chart values files and
 // schemas, kind's config schema, and the CRDs' OpenAPI schemas.
 import Ajv, { ValidateFunction } from "ajv";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 
+// The workplace keeps shared/ beside the repository; FIXTURES_DIR points elsewhere.
 const FIXTURES = process.env.FIXTURES_DIR ?? path.join(__dirname, "..", "..", "shared", "fixtures");
-const fixture = (...parts: string[]) => readFileSync(path.join(FIXTURES, ...parts), "utf8");
+const fixture = (...parts: string[]) => {
+    if (!existsSync(FIXTURES)) throw new Error(`upstream fixtures not found at ${FIXTURES}: set FIXTURES_DIR to shared/fixtures`);
+    return readFileSync(path.join(FIXTURES, ...parts), "utf8");
+};
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 

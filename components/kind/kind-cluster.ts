@@ -2,9 +2,10 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { carvePool, ipv4SubnetOf } from "../address-plan";
+import { carvePool } from "../address-plan";
 import { MeshCluster } from "../cluster";
 import { ClusterSpec } from "../config";
+import { ipv4SubnetOf } from "./docker-network";
 import { kindConfigYaml } from "./kind-config";
 
 const SCRIPT = "bash scripts/kind-cluster.sh";
