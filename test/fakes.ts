@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import type { Graph, Recorded } from "./harness";
 
 export const ROOT = path.join(__dirname, "..");
 const FAKES = path.join(__dirname, "fakes");
@@ -60,4 +61,28 @@ export function fakeHost(extraEnv: Record<string, string> = {}): FakeHost {
 export function writeFile(file: string, content: string): void {
     spawnSync("mkdir", ["-p", path.dirname(file)]);
     writeFileSync(file, content);
+}
+
+/**
+ * Runs the program's recorded host-side Commands (their `create` scripts, with their environment)
+ * in dependency order against the fakes, as the Pulumi engine would. Returns stdout by URN.
+ */
+export function runCreates(graph: Graph, host: FakeHost, only: RegExp): Map<string, string> {
+    const done = new Map<string, string>();
+    const pending = graph.ofType("command:local:Command").filter((c) => only.test(c.inputs.create));
+    while (pending.length > 0) {
+        const next = pending.findIndex((c) => c.dependencies.every((d) => done.has(d) || !pending.some((p) => p.urn === d)));
+        const [command] = pending.splice(next, 1) as Recorded[];
+        const env = { ...command.inputs.environment };
+        if (env.ARCHIVE) {
+            // The archive path is the pull's stdout, which the mocks only pretend.
+            const pull = graph.resources.find((r) => command.dependencies.includes(r.urn) && String(r.inputs.create).endsWith("pull"))!;
+            env.ARCHIVE = done.get(pull.urn)!.trim();
+        }
+        const [script, verb] = String(command.inputs.create).replace("bash scripts/", "").split(" ");
+        const result = host.run(script, [verb], env);
+        if (result.status !== 0) throw new Error(`${command.name}: ${result.stderr}`);
+        done.set(command.urn, result.stdout);
+    }
+    return done;
 }

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { meshImages } from "../components/images";
-import { Graph, Recorded, configFrom, recordMesh } from "./harness";
-import { fakeHost } from "./fakes";
+import { Graph, configFrom, recordMesh } from "./harness";
+import { fakeHost, runCreates } from "./fakes";
 
 const commands = (g: Graph, script: string) => g.ofType("command:local:Command").filter((c) => String(c.inputs.create).endsWith(script));
 
@@ -56,29 +56,10 @@ test("preloadImages false: nothing pulled or loaded", async () => {
     assert.equal(commands(graph, "images.sh pull").length + commands(graph, "images.sh load").length, 0);
 });
 
-/** Runs the recorded host-side Commands in dependency order with fake docker/kind. */
-function execute(graph: Graph, host: ReturnType<typeof fakeHost>, only: RegExp): void {
-    const done = new Map<string, string>();
-    const pending = graph.ofType("command:local:Command").filter((c) => only.test(c.inputs.create));
-    while (pending.length > 0) {
-        const next = pending.findIndex((c) => c.dependencies.every((d) => done.has(d) || !pending.some((p) => p.urn === d)));
-        const [command] = pending.splice(next, 1) as Recorded[];
-        const env = { ...command.inputs.environment };
-        if (env.ARCHIVE) {
-            const pull = graph.resources.find((r) => command.dependencies.includes(r.urn) && String(r.inputs.create).endsWith("pull"))!;
-            env.ARCHIVE = done.get(pull.urn)!.trim();
-        }
-        const [script, verb] = String(command.inputs.create).replace("bash scripts/", "").split(" ");
-        const result = host.run(script, [verb], env);
-        assert.equal(result.status, 0, `${command.name}: ${result.stderr}`);
-        done.set(command.urn, result.stdout);
-    }
-}
-
 test("with fake docker and kind: 7 pulls for 3 clusters, 7 loads into each; a second run pulls nothing", async () => {
     const { graph } = await recordMesh({ clusterCount: "3" });
     const host = fakeHost();
-    execute(graph, host, /kind-cluster\.sh create|images\.sh/);
+    runCreates(graph, host, /kind-cluster\.sh create|images\.sh/);
     const calls = host.calls();
     assert.equal(calls.filter((c) => c.startsWith("docker pull")).length, 7);
     assert.ok(calls.some((c) => c === "docker pull --platform linux/amd64 docker.io/istio/pilot:1.31.1"));

@@ -1,0 +1,54 @@
+// `npm run up` / `npm run down`: local backend, a passphrase without prompts, the dev stack.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+
+const ROOT = path.join(__dirname, "..");
+
+function run(script: string, args: string[], env: Record<string, string> = {}, home?: string) {
+    const dir = home ?? mkdtempSync(path.join(tmpdir(), "up-"));
+    const state = path.join(dir, "state");
+    spawnSync("mkdir", ["-p", state]);
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && k !== "XDG_CONFIG_HOME"));
+    const result = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
+        encoding: "utf8",
+        env: { ...clean, HOME: dir, PATH: `${path.join(__dirname, "fake-pulumi")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
+    });
+    const calls = readFileSync(path.join(state, "pulumi.log"), "utf8").trim().split("\n");
+    return { ...result, dir, calls };
+}
+
+test("first up: creates the dev stack on the local backend with a generated passphrase, then pulumi up --yes", () => {
+    const { status, stderr, dir, calls } = run("up.sh", ["--config", "istio-multicluster:clusterCount=2"]);
+    assert.equal(status, 0, stderr);
+    const backend = `file://${dir}/.pulumi-istio-multicluster`;
+    const passphrase = `${dir}/.config/istio-multicluster/passphrase`;
+    assert.deepEqual(
+        calls.map((c) => c.split(" | ")[0]),
+        ["pulumi stack select dev", "pulumi stack init dev", "pulumi up --yes --stack dev --config istio-multicluster:clusterCount=2"],
+    );
+    for (const call of calls) assert.match(call, new RegExp(`backend=${backend} passphrase_file=${passphrase} passphrase_set=$`));
+    assert.equal(statSync(passphrase).mode & 0o777, 0o600, "the passphrase is private");
+    assert.ok(readFileSync(passphrase, "utf8").trim().length >= 40);
+    assert.ok(statSync(`${dir}/.pulumi-istio-multicluster`).isDirectory());
+
+    // Second up: same stack, same passphrase, no new stack.
+    const before = readFileSync(passphrase, "utf8");
+    const again = run("up.sh", [], {}, dir);
+    assert.equal(again.status, 0);
+    assert.ok(!again.calls.slice(3).some((c) => c.startsWith("pulumi stack init")));
+    assert.equal(readFileSync(passphrase, "utf8"), before);
+});
+
+test("your own passphrase and backend win; down destroys the same stack", () => {
+    const { status, calls } = run("down.sh", [], {
+        PULUMI_CONFIG_PASSPHRASE: "mine",
+        PULUMI_BACKEND_URL: "s3://bucket/state",
+        STACK: "lab",
+    });
+    assert.equal(status, 0);
+    assert.deepEqual(calls, ["pulumi destroy --yes --stack lab | backend=s3://bucket/state passphrase_file= passphrase_set=yes"]);
+});
