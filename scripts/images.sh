@@ -4,7 +4,8 @@
 #   images.sh pull   IMAGE -> pulls IMAGE unless the host has it, saves a one-platform archive
 #                    (kind load fails on multi-platform images with the containerd image store),
 #                    prints the archive's path
-#   images.sh load   ARCHIVE into kind cluster KIND_CLUSTER_NAME
+#   images.sh load   ARCHIVE into kind cluster KIND_CLUSTER_NAME; an archive that has gone
+#                    missing from the cache is made again from IMAGE first
 #
 # Environment: IMAGE, ARCHIVE, KIND_CLUSTER_NAME, IMAGE_CACHE (default ~/.cache/istio-multicluster/images)
 set -euo pipefail
@@ -38,8 +39,9 @@ pull() {
 load() {
     local archive=${ARCHIVE:?ARCHIVE is required} name=${KIND_CLUSTER_NAME:?KIND_CLUSTER_NAME is required}
     if [ ! -s "$archive" ]; then
-        echo "image archive $archive is missing: run pulumi up again to re-pull" >&2
-        exit 1
+        # The cache was cleared since the pull ran (pulumi does not rerun it): make it again.
+        echo "image archive $archive is missing: pulling ${IMAGE:?IMAGE is required to re-pull} again" >&2
+        archive=$(pull | tail -n 1)
     fi
     kind load image-archive "$archive" --name "$name" >&2
     echo "loaded $(basename "$archive") into $name"

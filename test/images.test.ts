@@ -84,9 +84,16 @@ test("a failed pull names the image and what to do", () => {
     assert.equal(ok.status, 0, "other images are unaffected");
 });
 
-test("loading a missing archive fails with the fix", () => {
+test("loading an archive that left the cache pulls it again first", () => {
     const host = fakeHost();
-    const result = host.run("images.sh", ["load"], { ARCHIVE: "/nope.tar", KIND_CLUSTER_NAME: "istio-1" });
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /image archive \/nope\.tar is missing: run pulumi up again/);
+    const result = host.run("images.sh", ["load"], {
+        IMAGE: "docker.io/curlimages/curl:8.16.0",
+        ARCHIVE: "/gone.tar",
+        KIND_CLUSTER_NAME: "istio-1",
+    });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /image archive \/gone\.tar is missing: pulling docker\.io\/curlimages\/curl:8\.16\.0 again/);
+    const calls = host.calls();
+    assert.ok(calls.includes("docker pull --platform linux/amd64 docker.io/curlimages/curl:8.16.0"));
+    assert.ok(calls.some((c) => /^kind load image-archive \S+docker\.io_curlimages_curl_8\.16\.0\.tar --name istio-1$/.test(c)));
 });

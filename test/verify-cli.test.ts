@@ -22,8 +22,14 @@ const CONTEXTS = ["--contexts", "istio-1,istio-2,istio-3"];
 test("a healthy mesh: exit 0, a table per cluster, progress on stderr", () => {
     const result = verify([...CONTEXTS, "--calls", "6"]);
     assert.equal(result.status, 0, result.stdout + result.stderr);
-    assert.match(result.stdout, /from sleep in istio-2:\n  version  cluster      calls\n  v1       istio-1      2\n  v1       istio-2      2\n  v2       istio-3      2\n/);
-    assert.match(result.stdout, /helloworld endpoints known to the sidecar: 10\.101\.0\.5:5000, 172\.18\.136\.1:15443, 172\.18\.144\.1:15443/);
+    assert.match(
+        result.stdout,
+        /from sleep in istio-2:\n  version  cluster      calls\n  v1       istio-1      2\n  v1       istio-2      2\n  v2       istio-3      2\n/,
+    );
+    assert.match(
+        result.stdout,
+        /helloworld endpoints known to the sidecar: 10\.101\.0\.5:5000, 172\.18\.136\.1:15443, 172\.18\.144\.1:15443/,
+    );
     assert.match(result.stdout, /^PASS: every cluster reached v1 and v2 across the mesh$/m);
     assert.match(result.stderr, /… istio-3: call 6\/6/);
 });

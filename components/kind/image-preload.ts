@@ -34,6 +34,7 @@ export class ImagePreload extends pulumi.ComponentResource {
                     {
                         create: "bash scripts/images.sh load",
                         environment: {
+                            IMAGE: image,
                             ARCHIVE: pull.stdout.apply((s) => s.trim().split("\n").pop() ?? ""),
                             KIND_CLUSTER_NAME: cluster.spec.context,
                         },
