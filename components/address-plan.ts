@@ -34,6 +34,15 @@ export function ipToInt(ip: string): number {
     return parts.reduce((acc, p) => acc * 256 + Number(p), 0);
 }
 
+export function isIpv4(text: string): boolean {
+    try {
+        ipToInt(text);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 export function intToIp(value: number): string {
     return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join(".");
 }

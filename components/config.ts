@@ -1,7 +1,7 @@
 // Typed configuration: read once, validated before any resource is declared.
 // Everything here is pure; `loadConfig` is the only function that touches Pulumi.
 import * as pulumi from "@pulumi/pulumi";
-import { MAX_CLUSTERS, ipToInt, parseCidr, podSubnet, serviceSubnet } from "./address-plan";
+import { MAX_CLUSTERS, ipToInt, isIpv4, parseCidr, podSubnet, serviceSubnet } from "./address-plan";
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
 
@@ -157,7 +157,6 @@ const DNS_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}
 // registry[:port]/path:tag or @sha256:digest; a tag or a digest is required so the image is pinned.
 const IMAGE_NAME = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*/;
 const IMAGE = new RegExp(IMAGE_NAME.source + /((:[\w][\w.-]{0,127})(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/.source);
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
 /** Parses and validates the whole configuration. Throws ConfigError naming key, value and what is allowed. */
@@ -315,7 +314,7 @@ function existingClusters(value: unknown): ClusterSpec[] {
             const gatewayAddress = entry.gatewayAddress;
             if (
                 gatewayAddress !== undefined &&
-                (typeof gatewayAddress !== "string" || !(IPV4.test(gatewayAddress) || DNS_NAME.test(gatewayAddress)))
+                (typeof gatewayAddress !== "string" || !(isIpv4(gatewayAddress) || DNS_NAME.test(gatewayAddress)))
             ) {
                 fail(
                     key("gatewayAddress"),

@@ -3,6 +3,7 @@
 // (after LoadBalancer support) -> cross-network Gateway.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isIpv4 } from "./address-plan";
 import { MeshCluster, inCluster } from "./cluster";
 import { ClusterCa } from "./mesh-pki";
 
@@ -160,11 +161,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             release(
                 "gateway",
                 EASTWEST_GATEWAY,
-                pulumi
-                    .output(pinned)
-                    .apply((address) =>
-                        eastWestGatewayValues(network, address && /^\d+\.\d+\.\d+\.\d+$/.test(address) ? address : undefined),
-                    ),
+                pulumi.output(pinned).apply((address) => eastWestGatewayValues(network, address && isIpv4(address) ? address : undefined)),
             ),
             inCluster(cluster, this, [this.istiod, ...args.loadBalancerReady]),
         );

@@ -2,7 +2,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { carvePool } from "../address-plan";
+import { carvePool, isIpv4 } from "../address-plan";
 import { MeshCluster } from "../cluster";
 import { ClusterSpec } from "../config";
 import { ipv4SubnetOf } from "./docker-network";
@@ -101,7 +101,8 @@ export function parseCreateOutput(context: string, stdout: string): CreateResult
     }
     const apiServer = parsed.apiServer ?? "";
     // Peers connect from inside the docker network: the host's 127.0.0.1 port is useless to them.
-    if (!/^https:\/\/\d+\.\d+\.\d+\.\d+:6443$/.test(apiServer) || apiServer.startsWith("https://127.")) {
+    const host = /^https:\/\/([^/:]+):6443$/.exec(apiServer)?.[1] ?? "";
+    if (!isIpv4(host) || host.startsWith("127.")) {
         throw new Error(`kind cluster ${context}: no control-plane address on the kind network (got "${apiServer}")`);
     }
     return { apiServer, network: parsed.network };
