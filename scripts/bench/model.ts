@@ -20,7 +20,8 @@ export const DURATIONS: Record<string, number> = {
 
 export interface Node {
     id: string;
-    kind: keyof typeof DURATIONS | string;
+    /** A row of DURATIONS. */
+    kind: string;
     deps: string[];
 }
 
@@ -50,7 +51,7 @@ export function kindOf(type: string, inputs: any): string {
 }
 
 /** Earliest finish of every node when everything runs as soon as its dependencies are done. */
-export function finishTimes(nodes: Node[], durations: Record<string, number> = DURATIONS): Map<string, number> {
+export function finishTimes(nodes: Node[]): Map<string, number> {
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const finish = new Map<string, number>();
     const visiting = new Set<string>();
@@ -63,7 +64,7 @@ export function finishTimes(nodes: Node[], durations: Record<string, number> = D
         visiting.add(id);
         const start = Math.max(0, ...node.deps.map(visit));
         visiting.delete(id);
-        const end = start + (durations[node.kind] ?? 0);
+        const end = start + (DURATIONS[node.kind] ?? 0);
         finish.set(id, end);
         return end;
     };
@@ -71,12 +72,12 @@ export function finishTimes(nodes: Node[], durations: Record<string, number> = D
     return finish;
 }
 
-export function makespan(nodes: Node[], durations: Record<string, number> = DURATIONS): number {
-    return Math.max(0, ...finishTimes(nodes, durations).values());
+export function makespan(nodes: Node[]): number {
+    return Math.max(0, ...finishTimes(nodes).values());
 }
 
-export function totalWork(nodes: Node[], durations: Record<string, number> = DURATIONS): number {
-    return nodes.reduce((sum, n) => sum + (durations[n.kind] ?? 0), 0);
+export function totalWork(nodes: Node[]): number {
+    return nodes.reduce((sum, n) => sum + (DURATIONS[n.kind] ?? 0), 0);
 }
 
 /**
@@ -85,7 +86,7 @@ export function totalWork(nodes: Node[], durations: Record<string, number> = DUR
  * gateway (after the pool) -> Gateway; samples after istiod; and remote access, the only step
  * that spans two clusters: a token in j after j's base, a secret in i after i's namespace.
  */
-export function idealGraph(clusterCount: number, imageCount: number, sampleApps = true): Node[] {
+export function idealGraph(clusterCount: number, imageCount: number): Node[] {
     const nodes: Node[] = [];
     const add = (id: string, kind: string, deps: string[] = []) => nodes.push({ id, kind, deps });
     for (let k = 0; k < imageCount; k++) add(`pull${k}`, "image pull");
@@ -112,7 +113,7 @@ export function idealGraph(clusterCount: number, imageCount: number, sampleApps 
         add(c("istiod"), "istiod release", [c("cacerts"), c("base")]);
         add(c("gateway"), "east-west gateway release", [c("istiod"), c("pool")]);
         add(c("crossnet"), "plain object", [c("gateway")]);
-        if (sampleApps) add(c("samples"), "deployment", [c("istiod")]);
+        add(c("samples"), "deployment", [c("istiod")]);
     }
     for (let i = 1; i <= clusterCount; i++) {
         for (let j = 1; j <= clusterCount; j++) {
