@@ -5,7 +5,9 @@ import { MAX_CLUSTERS, ipToInt, isIpv4, parseCidr, podSubnet, serviceSubnet } fr
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
 
+// The defaults of every key; Pulumi.yaml declares the same (test/project-config.test.ts).
 export const DEFAULTS = {
+    provisioner: "kind",
     clusterCount: 3,
     istioVersion: "1.31.1",
     istioHub: "docker.io/istio",
@@ -161,7 +163,7 @@ const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-
 
 /** Parses and validates the whole configuration. Throws ConfigError naming key, value and what is allowed. */
 export function parseConfig(raw: RawConfig): MeshConfig {
-    const provisioner = oneOf<Provisioner>(raw, "provisioner", "kind", ["kind", "existing"]);
+    const provisioner = oneOf<Provisioner>(raw, "provisioner", DEFAULTS.provisioner, ["kind", "existing"]);
     const istioVersion = string(raw, "istioVersion", DEFAULTS.istioVersion, VERSION, "must be a release version such as 1.31.1");
     const istioHub = string(raw, "istioHub", DEFAULTS.istioHub, REGISTRY, "must be an image registry path such as docker.io/istio");
     const meshId = string(raw, "meshId", DEFAULTS.meshId, DNS_LABEL, "must be a DNS label (lower-case letters, digits, '-')");
@@ -202,10 +204,16 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         const count = integer(raw, "clusterCount", DEFAULTS.clusterCount, 1, MAX_CLUSTERS);
         clusters = Array.from({ length: count }, (_, k) => kindCluster(k + 1));
     } else {
-        if (raw("clusterCount") !== undefined) {
-            fail("clusterCount", raw("clusterCount"), "is for provisioner kind; with existing, list the clusters in `clusters`");
-        }
         clusters = existingClusters(json(raw, "clusters"));
+        // The CLI always passes Pulumi.yaml's default, so only a count that contradicts the list is an error.
+        const count = raw("clusterCount")?.trim();
+        if (count !== undefined && count !== String(DEFAULTS.clusterCount) && count !== String(clusters.length)) {
+            fail(
+                "clusterCount",
+                raw("clusterCount"),
+                `is for provisioner kind; with existing, the clusters are those listed in \`clusters\` (${clusters.length}): remove clusterCount`,
+            );
+        }
     }
 
     if (discovery === "federated") {
@@ -219,7 +227,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
             }
         });
     }
-    const exports = parseExports(json(raw, "exports"), clusters);
+    const exportedServices = parseExports(json(raw, "exports"), clusters);
 
     return {
         provisioner,
@@ -234,7 +242,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         preflight,
         preloadImages,
         discovery,
-        exports,
+        exports: exportedServices,
         pki: { keyAlgorithm, rootValidityHours, intermediateValidityHours, intermediateEarlyRenewalHours },
         helmTimeoutSeconds,
     };

@@ -12,8 +12,8 @@ export function serviceHost(svc: ExportedService): string {
 }
 
 /** Hosts a cluster's east-west gateway passes through: only what that cluster runs and exports. */
-export function exportedHosts(clusterName: string, exports: ExportedService[]): string[] {
-    return exports
+export function exportedHosts(clusterName: string, services: ExportedService[]): string[] {
+    return services
         .filter((svc) => svc.clusters.includes(clusterName))
         .flatMap((svc) => [serviceHost(svc), ...(svc.meshHost ? [svc.meshHost] : [])]);
 }
@@ -83,9 +83,9 @@ export function meshServiceEntry(svc: ExportedService): Record<string, unknown> 
 }
 
 /** Every object federated discovery puts into `self`, as plain manifests. */
-export function federationObjects(self: ClusterSpec, all: ClusterSpec[], exports: ExportedService[]): Record<string, unknown>[] {
+export function federationObjects(self: ClusterSpec, all: ClusterSpec[], services: ExportedService[]): Record<string, unknown>[] {
     const objects: Record<string, unknown>[] = [];
-    for (const svc of exports) {
+    for (const svc of services) {
         const owners = all.filter((c) => svc.clusters.includes(c.clusterName) && c.clusterName !== self.clusterName);
         const runsHere = svc.clusters.includes(self.clusterName);
         if (owners.length === 0 && !(runsHere && svc.meshHost)) continue;

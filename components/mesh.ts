@@ -55,7 +55,7 @@ export function buildMesh(config: MeshConfig): Mesh {
     const clusters = config.provisioner === "kind" ? kindClusters(config) : existingClusters(config);
     const pki = new MeshPki("mesh-pki", { clusterNames: config.clusters.map((c) => c.clusterName), pki: config.pki });
     const federated = config.discovery === "federated";
-    const exports = federated ? [...sampleExports(config), ...config.exports] : [];
+    const exportedServices = federated ? [...sampleExports(config), ...config.exports] : [];
 
     // Federated: each istiod learns the other networks' gateways from the program. Every address is
     // known up front (config validation requires one for platform load balancers), so no istiod
@@ -89,14 +89,14 @@ export function buildMesh(config: MeshConfig): Mesh {
             timeoutSeconds: config.helmTimeoutSeconds,
             ...(federated
                 ? {
-                      gatewayHosts: exportedHosts(clusterName, exports),
+                      gatewayHosts: exportedHosts(clusterName, exportedServices),
                       meshNetworks: pulumi.all(gatewayAddresses).apply((addresses) =>
                           meshNetworks(
                               cluster.spec,
                               clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] })),
                           ),
                       ),
-                      dnsCapture: exports.some((svc) => svc.meshHost !== undefined),
+                      dnsCapture: exportedServices.some((svc) => svc.meshHost !== undefined),
                   }
                 : {}),
         });
@@ -119,7 +119,7 @@ export function buildMesh(config: MeshConfig): Mesh {
             new FederatedServices(`${cluster.spec.clusterName}-federation`, {
                 cluster,
                 clusters: config.clusters,
-                exports,
+                exports: exportedServices,
                 dependsOn: [controlPlanes[k].istiod, ...(sampleApps[k] ? [sampleApps[k].namespace] : [])],
             });
         });

@@ -69,7 +69,7 @@ for (const count of [2, 3, 4]) {
 }
 
 test("gateways accept only exported hostnames, nothing else", async () => {
-    const exports = [
+    const exportedServices = [
         {
             name: "reviews",
             namespace: "shop",
@@ -78,7 +78,7 @@ test("gateways accept only exported hostnames, nothing else", async () => {
             clusters: ["cluster2"],
         },
     ];
-    const { graph } = await recordMesh({ clusterCount: "3", discovery: "federated", exports });
+    const { graph } = await recordMesh({ clusterCount: "3", discovery: "federated", exports: exportedServices });
     const hosts = (i: number) => crs(graph, "Gateway", i).flatMap((g: Recorded) => g.inputs.spec.servers.flatMap((s: any) => s.hosts));
     assert.deepEqual(hosts(1), ["helloworld.sample.svc.cluster.local", "helloworld.mesh.internal"]);
     assert.deepEqual(hosts(2), ["helloworld.sample.svc.cluster.local", "helloworld.mesh.internal", "reviews.shop.svc.cluster.local"]);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -44,10 +44,17 @@ test("docker not running: one message with the fix", () => {
 });
 
 test("kind and docker missing, kind too old: each named with its fix", () => {
-    const empty = mkdtempSync(path.join(tmpdir(), "bin-"));
-    const kubectlDir = path.dirname(require("child_process").execSync("command -v kubectl", { encoding: "utf8" }).trim());
-    const env = { ...process.env, PATH: `${empty}:${kubectlDir}` };
-    const problems = problemsOf(() => kindPreflight(1, { env, platform: "darwin" }));
+    // Only kubectl on PATH, wherever docker sits on this host (often in kubectl's own folder).
+    const bin = mkdtempSync(path.join(tmpdir(), "istio-mc-bin-"));
+    const fakeKubectl = path.join(bin, "kubectl");
+    writeFile(fakeKubectl, "#!/bin/sh\necho '{\"clientVersion\": {\"gitVersion\": \"v1.36.0\"}}'\n");
+    chmodSync(fakeKubectl, 0o755);
+    let problems: string[];
+    try {
+        problems = problemsOf(() => kindPreflight(1, { env: { ...process.env, PATH: bin }, platform: "darwin" }));
+    } finally {
+        rmSync(bin, { recursive: true, force: true });
+    }
     assert.equal(problems.length, 2);
     assert.match(problems[0], /^docker is not installed: install Docker Engine/);
     assert.match(problems[1], /^kind is not installed: install kind v0\.33\.0 or later \(https:\/\/kind\.sigs\.k8s\.io/);

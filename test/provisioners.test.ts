@@ -181,10 +181,14 @@ for (const [name, clusters, message] of BAD_EXISTING) {
     });
 }
 
-test("[existing] clusterCount is refused: the list says how many", () => {
+test("[existing] clusterCount: the default the CLI passes and the list's own count are fine; another count is refused", () => {
+    assert.equal(configFrom({ ...EXISTING, clusterCount: "3" }).clusters.length, 3);
+    const two = { ...EXISTING, clusters: EXISTING.clusters.slice(0, 2) };
+    assert.equal(configFrom({ ...two, clusterCount: "3" }).clusters.length, 2, "3 is Pulumi.yaml's default, always passed");
+    assert.equal(configFrom({ ...two, clusterCount: "2" }).clusters.length, 2);
     assert.throws(
-        () => configFrom({ ...EXISTING, clusterCount: "3" }),
-        /clusterCount = "3": is for provisioner kind; with existing, list the clusters in `clusters`/,
+        () => configFrom({ ...two, clusterCount: "5" }),
+        /clusterCount = "5": is for provisioner kind; with existing, the clusters are those listed in `clusters` \(2\): remove clusterCount\.$/,
     );
 });
 

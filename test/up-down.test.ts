@@ -1,7 +1,7 @@
 // `npm run up` / `npm run down`: local backend, a passphrase without prompts, the dev stack.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -15,7 +15,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}, h
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && k !== "XDG_CONFIG_HOME"));
     const result = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
         encoding: "utf8",
-        env: { ...clean, HOME: dir, PATH: `${path.join(__dirname, "fake-pulumi")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
+        env: { ...clean, HOME: dir, PATH: `${path.join(__dirname, "fake-pulumi")}:${path.join(__dirname, "fakes")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
     });
     const calls = readFileSync(path.join(state, "pulumi.log"), "utf8").trim().split("\n");
     return { ...result, dir, calls };
@@ -51,4 +51,28 @@ test("your own passphrase and backend win; down destroys the same stack", () => 
     });
     assert.equal(status, 0);
     assert.deepEqual(calls, ["pulumi destroy --yes --stack lab | backend=s3://bucket/state passphrase_file= passphrase_set=yes"]);
+});
+
+test("up says which tools are missing before installing anything", () => {
+    const home = mkdtempSync(path.join(tmpdir(), "up-"));
+    try {
+        // Only bash itself: no pulumi, kind, docker, node or npm on PATH.
+        const result = spawnSync("/bin/bash", [path.join(ROOT, "scripts", "up.sh")], {
+            encoding: "utf8",
+            env: { HOME: home, PATH: path.join(home, "empty") },
+        });
+        assert.equal(result.status, 1);
+        assert.equal(
+            result.stderr,
+            [
+                "npm run up needs:",
+                "  - the Pulumi CLI: https://www.pulumi.com/docs/iac/download-install/",
+                "  - kind v0.33.0 or newer: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+                "  - docker, with a running Docker Engine: https://docs.docker.com/engine/install/",
+                "",
+            ].join("\n"),
+        );
+    } finally {
+        rmSync(home, { recursive: true, force: true });
+    }
 });

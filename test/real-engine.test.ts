@@ -1,0 +1,94 @@
+// Real-tools tier: the program under the real Pulumi CLI and Node.js language host, exactly as
+// `pulumi preview` / `pulumi up` run it, on a throwaway file backend. The provider plugins
+// command, tls and kubernetes cannot be built from the Go module proxy here (README, "What is
+// proven where"): where they are missing, a preview must still run the program and stop at
+// the first plugin it needs, never before.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, test } from "node:test";
+import { PulumiProject, missingTools, pulumiProject } from "./real-tools";
+
+const skip = missingTools(["pulumi", "pulumi-language-nodejs"]);
+if (skip) console.log(`# real engine tier skipped: ${skip}`);
+
+let project: PulumiProject;
+before(() => {
+    if (!skip) project = pulumiProject();
+});
+beforeEach(() => project?.resetStack());
+after(() => project?.remove());
+
+const CONFIG = "istio-multicluster:";
+const withConfig = (values: Record<string, string>) => Object.entries(values).flatMap(([k, v]) => ["--config", `${CONFIG}${k}=${v}`]);
+const output = (run: { stdout: string; stderr: string }) => run.stdout + run.stderr;
+
+function resourcesInState(): string[] {
+    const exported = project.run(["stack", "export"]);
+    assert.equal(exported.status, 0, exported.stderr);
+    return (JSON.parse(exported.stdout).deployment.resources ?? []).map((r: { type: string }) => r.type);
+}
+
+for (const value of ["abc", "2.5"]) {
+    test(`clusterCount=${value}: the CLI's own type error, before the program runs; nothing is created`, { skip }, () => {
+        const run = project.run(["up", "--yes", ...withConfig({ clusterCount: value })]);
+        assert.notEqual(run.status, 0);
+        assert.match(output(run), /^error: validating stack config: Stack 'dev' with configuration key 'clusterCount' must be of type 'integer'$/m);
+        assert.doesNotMatch(output(run), /Invalid config/, "the program did not run");
+        assert.deepEqual(resourcesInState(), []);
+        assert.match(project.stackFile(), new RegExp(`^  istio-multicluster:clusterCount: "${value}"$`, "m"), "--config writes the stack file");
+    });
+}
+
+for (const value of ["0", "17"]) {
+    test(`clusterCount=${value}: the program's range error under the real language host; nothing is created`, { skip }, () => {
+        const run = project.run(["up", "--yes", ...withConfig({ clusterCount: value })]);
+        assert.notEqual(run.status, 0);
+        const errors = output(run).match(/^ +error: .*$/gm) ?? [];
+        assert.deepEqual(errors.map((line) => line.trim()), [
+            `error: Invalid config istio-multicluster:clusterCount = "${value}": must be a whole number from 1 to 16.`,
+        ]);
+        assert.deepEqual(resourcesInState(), []);
+    });
+}
+
+interface PreviewJson {
+    steps: { op: string; newState: { type: string; urn: string } }[];
+    diagnostics: { severity: string; message: string; urn?: string }[];
+}
+
+function preview(values: Record<string, string>): PreviewJson & { status: number } {
+    const run = project.run(["preview", "--json", ...withConfig({ preflight: "false", ...values })]);
+    return { status: run.status, ...(JSON.parse(run.stdout) as PreviewJson) };
+}
+
+const MISSING_PLUGIN = /^error: no resource plugin 'pulumi-resource-(command|tls|kubernetes)' found in the workspace at version v[\d.]+ or on your \$PATH\n$/;
+
+const PREVIEWS: Record<string, { values: Record<string, string>; component: string; count: number }> = {
+    "the dev stack (kind, endpoint discovery)": { values: {}, component: "KindCluster", count: 3 },
+    "provisioner existing with two clusters": {
+        values: {
+            provisioner: "existing",
+            clusters: JSON.stringify([
+                { context: "east", apiServer: "https://10.0.0.1:6443", loadBalancer: "metallb", metallbRange: "10.0.10.0/28" },
+                { context: "west", apiServer: "https://api.west.example.com:443", gatewayAddress: "198.51.100.7" },
+            ]),
+        },
+        component: "ExistingCluster",
+        count: 2,
+    },
+    "discovery federated": { values: { discovery: "federated" }, component: "KindCluster", count: 3 },
+};
+
+for (const [name, { values, component, count }] of Object.entries(PREVIEWS)) {
+    test(`pulumi preview of ${name}: the real engine runs the program and plans its clusters`, { skip }, () => {
+        const result = preview(values);
+        const errors = result.diagnostics.filter((d) => d.severity === "error");
+        const planned = result.steps.filter((s) => s.newState.type === `istio-multicluster:index:${component}`);
+        assert.equal(planned.length, count, `${count} ${component} planned; errors: ${JSON.stringify(errors)}`);
+        // Without the provider plugins the engine stops at the first one it needs, and only there.
+        if (result.status !== 0) {
+            assert.equal(errors.length, 1, JSON.stringify(errors));
+            assert.match(errors[0].message, MISSING_PLUGIN);
+        }
+        assert.ok(!errors.some((e) => /Invalid config|ReferenceError|TSError|Cannot find module/.test(e.message)));
+    });
+}

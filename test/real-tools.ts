@@ -1,0 +1,79 @@
+// The real-tools tier: real Pulumi CLI and language host (scripts/real-tools/build.sh), run on a
+// throwaway copy of the project with its own file backend, PULUMI_HOME and passphrase.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+export const ROOT = path.join(__dirname, "..");
+
+/** The folder of `tool` on PATH, or undefined. */
+export function which(tool: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const result = spawnSync("bash", ["-c", `command -v ${tool}`], { env, encoding: "utf8" });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+}
+
+/** Why a real-tools test cannot run here, or undefined; in CI a missing tool is a failure, not a skip. */
+export function missingTools(tools: string[]): string | undefined {
+    const missing = tools.filter((tool) => !which(tool));
+    if (missing.length === 0) return undefined;
+    const why = `needs ${missing.join(", ")} on PATH: eval "$(bash scripts/real-tools/build.sh)" builds them (Go 1.25+)`;
+    if (process.env.CI === "true") throw new Error(`CI runs the real-tools tier: ${why}`);
+    return why;
+}
+
+export interface PulumiRun {
+    status: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface PulumiProject {
+    dir: string;
+    run(args: string[], env?: Record<string, string>): PulumiRun;
+    /** The stack file as it is now (`pulumi up --config k=v` writes into it). */
+    stackFile(): string;
+    /** Puts the stack file back as `pulumi stack init` left it. */
+    resetStack(): void;
+    remove(): void;
+}
+
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts"];
+
+/** A copy of the project (node_modules linked) with stack `dev` on a temporary file backend. */
+export function pulumiProject(): PulumiProject {
+    const base = mkdtempSync(path.join(tmpdir(), "istio-mc-engine-"));
+    const dir = path.join(base, "project");
+    for (const file of PROJECT_FILES) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_OPTIONS: "",
+        HOME: path.join(base, "home"),
+        PULUMI_HOME: path.join(base, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${base}`,
+        PULUMI_CONFIG_PASSPHRASE: `test-${process.pid}-${Date.now()}`,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+    const project: PulumiProject = {
+        dir,
+        run: (args, extra = {}) => {
+            const result = spawnSync("pulumi", [...args, "--non-interactive"], {
+                cwd: dir,
+                env: { ...env, ...extra },
+                encoding: "utf8",
+                timeout: 300_000,
+            });
+            return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+        },
+        stackFile: () => readFileSync(stackFile, "utf8"),
+        resetStack: () => writeFileSync(stackFile, initial),
+        remove: () => rmSync(base, { recursive: true, force: true }),
+    };
+    const stackFile = path.join(dir, "Pulumi.dev.yaml");
+    const init = project.run(["stack", "init", "dev"]);
+    if (init.status !== 0) throw new Error(`pulumi stack init dev: ${init.stderr}`);
+    const initial = project.stackFile();
+    return project;
+}
