@@ -73,6 +73,20 @@ export interface AddressPool {
  * in its upper half: block i of MAX_CLUSTERS equal blocks, minus each block's first and
  * last address (the last block's last address is the broadcast address).
  */
+/** Do two IPv4 CIDRs share an address? */
+export function cidrsOverlap(a: string, b: string): boolean {
+    const x = parseCidr(a);
+    const y = parseCidr(b);
+    return x.network < y.network + 2 ** (32 - y.prefix) && y.network < x.network + 2 ** (32 - x.prefix);
+}
+
+/** Problems if a cluster's pod or service subnet overlaps the docker network its nodes sit on. */
+export function subnetsClashWithDocker(dockerSubnet: string, subnets: Record<string, string>): string[] {
+    return Object.entries(subnets)
+        .filter(([, cidr]) => cidrsOverlap(cidr, dockerSubnet))
+        .map(([what, cidr]) => `${what} ${cidr} overlaps the docker network's subnet ${dockerSubnet}`);
+}
+
 export function carvePool(networkCidr: string, index: number): AddressPool {
     const { network, prefix } = parseCidr(networkCidr);
     if (prefix > MAX_NETWORK_PREFIX) {

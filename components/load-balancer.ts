@@ -80,7 +80,7 @@ export class MetalLb extends pulumi.ComponentResource {
         const webhookReady = new command.local.Command(
             `${name}-webhook-ready`,
             {
-                create: "bash scripts/wait-for-admission.sh",
+                create: "node --import tsx scripts/wait-for-admission.ts",
                 environment: pulumi.all([cluster.kubectlEnv, pool]).apply(([env, manifest]) => ({
                     ...env,
                     MANIFEST: stringify(manifest),

@@ -26,7 +26,7 @@ function kindClusters(config: MeshConfig): MeshCluster[] {
     const clusters = config.clusters.map((spec) => new KindCluster(spec.context, { spec, nodeImage: config.kindNodeImage }));
     if (config.preloadImages) {
         const preload = new ImagePreload("images", meshImages(config));
-        for (const cluster of clusters) cluster.addReady(...preload.loadInto(cluster));
+        for (const cluster of clusters) cluster.addReady(preload.loadInto(cluster));
     }
     return clusters;
 }

@@ -11,7 +11,7 @@ test("makespan is the longest dependency chain; total work is the sum", () => {
         { id: "d", kind: "image load", deps: ["a", "c"] },
     ];
     assert.equal(makespan(nodes), 60 + 45);
-    assert.equal(totalWork(nodes), 60 + 45 + 20 + 8);
+    assert.equal(totalWork(nodes), 60 + 45 + 20 + 40);
     assert.throws(
         () =>
             makespan([
@@ -25,12 +25,12 @@ test("makespan is the longest dependency chain; total work is the sum", () => {
 test("the ideal mesh does not grow with the number of clusters", () => {
     const one = makespan(idealGraph(1, 7));
     assert.equal(makespan(idealGraph(6, 7)), one);
-    // create 60 -> load 8 -> namespace 1 -> base 10 -> istiod 45 -> gateway 40 -> Gateway 1
-    assert.equal(one, 60 + 8 + 1 + 10 + 45 + 40 + 1);
+    // create 60 -> one archive load 40 -> namespace 1 -> base 10 -> istiod 45 -> gateway 40 -> Gateway 1
+    assert.equal(one, 60 + 40 + 1 + 10 + 45 + 40 + 1);
 });
 
 test("resources are classified by what they are", () => {
-    assert.equal(kindOf("command:local:Command", { create: "bash scripts/kind-cluster.sh create" }), "kind cluster");
+    assert.equal(kindOf("command:local:Command", { create: "node --import tsx scripts/kind-cluster.ts create" }), "kind cluster");
     assert.equal(kindOf("kubernetes:helm.sh/v3:Release", { chart: "istiod" }), "istiod release");
     assert.equal(kindOf("kubernetes:helm.sh/v3:Release", { chart: "gateway" }), "east-west gateway release");
     assert.equal(kindOf("kubernetes:core/v1:Secret", {}), "plain object");

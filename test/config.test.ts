@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_CLUSTERS, carvePool, parseCidr } from "../components/address-plan";
+import { MAX_CLUSTERS, carvePool, cidrsOverlap, parseCidr } from "../components/address-plan";
 import { DEFAULTS, ConfigError } from "../components/config";
 import { configFrom } from "./harness";
 
@@ -32,13 +32,7 @@ test("defaults: three kind clusters of the lab, Istio 1.31.1, mesh1, endpoint di
     );
 });
 
-function overlaps(a: string, b: string): boolean {
-    const x = parseCidr(a);
-    const y = parseCidr(b);
-    const xEnd = x.network + 2 ** (32 - x.prefix);
-    const yEnd = y.network + 2 ** (32 - y.prefix);
-    return x.network < yEnd && y.network < xEnd;
-}
+const overlaps = cidrsOverlap;
 
 for (const count of [1, 3, MAX_CLUSTERS]) {
     test(`N = ${count}: names, networks, subnets and pools are derived from i and never overlap`, () => {

@@ -71,7 +71,7 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
         case "command:local:Command": {
             const env = plain.environment ?? {};
             const create: string = plain.create ?? "";
-            if (create.endsWith("kind-cluster.sh create")) {
+            if (create.endsWith("kind-cluster.ts create")) {
                 const index = Number(/(\d+)$/.exec(env.KIND_CLUSTER_NAME)?.[1] ?? 0);
                 const network = [{ Subnet: "fc00:f853:ccd:e793::/64" }, { Subnet: "172.18.0.0/16", Gateway: "172.18.0.1" }];
                 return {
@@ -79,10 +79,10 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
                     stdout: `Creating cluster...\n${JSON.stringify({ apiServer: `https://172.18.0.${index + 1}:6443`, network })}`,
                 };
             }
-            if (create.endsWith("kind-cluster.sh kubeconfig")) {
+            if (create.endsWith("kind-cluster.ts kubeconfig")) {
                 return { ...plain, stdout: `apiVersion: v1\nkind: Config\n# admin credentials of ${env.KIND_CLUSTER_NAME}\n` };
             }
-            if (create.endsWith("images.sh pull")) return { ...plain, stdout: `/cache/${String(env.IMAGE).replace(/[/:@]/g, "_")}.tar\n` };
+            if (create.endsWith("images.ts save")) return { ...plain, stdout: "/cache/images-0123456789abcdef.tar\n" };
             return { ...plain, stdout: "ok" };
         }
         case "kubernetes:core/v1:Secret": {

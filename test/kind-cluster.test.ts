@@ -18,18 +18,18 @@ test("the kind config of every cluster passes kind's strict schema", () => {
 
 test("N clusters are created independently, each replaced delete-first, kubeconfig kept secret", async () => {
     const { graph } = await recordMesh({ clusterCount: "3" });
-    const clusters = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.sh create"));
+    const clusters = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.ts create"));
     assert.deepEqual(clusters.map((c) => c.inputs.environment.KIND_CLUSTER_NAME).sort(), ["istio-1", "istio-2", "istio-3"]);
     for (const cluster of clusters) {
         assert.deepEqual(cluster.dependencies, [], `${cluster.name} waits for nothing`);
         for (const other of clusters) assert.ok(!graph.waitsFor(cluster, other));
         assert.equal(cluster.deleteBeforeReplace, true, "fixed names: delete before replace");
-        assert.equal(cluster.inputs.delete, "bash scripts/kind-cluster.sh delete");
+        assert.equal(cluster.inputs.delete, "node --import tsx scripts/kind-cluster.ts delete");
         const config = parse(cluster.inputs.environment.KIND_CONFIG);
         assert.deepEqual(cluster.inputs.triggers, [cluster.inputs.environment.KIND_CONFIG], "a config change replaces the cluster");
         assert.equal(config.nodes[0].image, "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed");
     }
-    const kubeconfigs = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.sh kubeconfig"));
+    const kubeconfigs = graph.ofType("command:local:Command").filter((r) => String(r.inputs.create).endsWith("kind-cluster.ts kubeconfig"));
     assert.equal(kubeconfigs.length, 3);
     for (const k of kubeconfigs) {
         assert.deepEqual(k.additionalSecretOutputs, ["stdout"]);

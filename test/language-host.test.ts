@@ -69,7 +69,10 @@ test("the loader catches what tsx hides: a local named `exports` crashes the pro
     const dir = mkdtempSync(path.join(ROOT, ".test-shadow-"));
     try {
         const program = path.join(dir, "program.ts");
-        writeFileSync(program, 'export const DEFAULTS = { n: 1 };\nexport function f() {\n    const exports = [DEFAULTS.n];\n    return exports;\n}\nf();\n');
+        writeFileSync(
+            program,
+            "export const DEFAULTS = { n: 1 };\nexport function f() {\n    const exports = [DEFAULTS.n];\n    return exports;\n}\nf();\n",
+        );
         const [result] = loadLikeLanguageHost([{}], program);
         assert.deepEqual(result, { ok: false, error: "ReferenceError: Cannot access 'exports' before initialization" });
     } finally {
@@ -115,7 +118,10 @@ function commonJsShadows(file: string, text = readFileSync(file, "utf8")): strin
 test("no identifier anywhere in the project shadows a CommonJS module variable (exports, module, require, __filename, __dirname)", () => {
     const files = projectSources();
     assert.ok(files.length > 40, "scanned the project's sources");
-    assert.deepEqual(files.flatMap((file) => commonJsShadows(file)), []);
+    assert.deepEqual(
+        files.flatMap((file) => commonJsShadows(file)),
+        [],
+    );
     const planted = commonJsShadows(path.join(ROOT, "x.ts"), "function f(module: number) {\n    const { exports } = g();\n}\n");
     assert.deepEqual(planted, ["x.ts:1 declares `module`", "x.ts:2 declares `exports`"], "the scan sees parameters and destructuring");
 });

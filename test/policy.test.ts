@@ -67,7 +67,7 @@ test("credentials-stay-secret fails on plain Secret data, a logged kubeconfig, a
     const secret = clone(resources.find((r) => r.props?.metadata?.name === "cacerts")!);
     secret.additionalSecretOutputs = [];
     assert.match(credentialsStaySecret(secret).join(), /data and stringData must be Pulumi secrets/);
-    const kubeconfig = clone(resources.find((r) => String(r.props?.create).endsWith("kind-cluster.sh kubeconfig"))!);
+    const kubeconfig = clone(resources.find((r) => String(r.props?.create).endsWith("kind-cluster.ts kubeconfig"))!);
     kubeconfig.additionalSecretOutputs = [];
     kubeconfig.props.logging = "stdoutAndStderr";
     assert.equal(credentialsStaySecret(kubeconfig).length, 2);

@@ -47,7 +47,7 @@ test("kind and docker missing, kind too old: each named with its fix", () => {
     // Only kubectl on PATH, wherever docker sits on this host (often in kubectl's own folder).
     const bin = mkdtempSync(path.join(tmpdir(), "istio-mc-bin-"));
     const fakeKubectl = path.join(bin, "kubectl");
-    writeFile(fakeKubectl, "#!/bin/sh\necho '{\"clientVersion\": {\"gitVersion\": \"v1.36.0\"}}'\n");
+    writeFile(fakeKubectl, '#!/bin/sh\necho \'{"clientVersion": {"gitVersion": "v1.36.0"}}\'\n');
     chmodSync(fakeKubectl, 0o755);
     let problems: string[];
     try {

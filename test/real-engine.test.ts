@@ -31,10 +31,17 @@ for (const value of ["abc", "2.5"]) {
     test(`clusterCount=${value}: the CLI's own type error, before the program runs; nothing is created`, { skip }, () => {
         const run = project.run(["up", "--yes", ...withConfig({ clusterCount: value })]);
         assert.notEqual(run.status, 0);
-        assert.match(output(run), /^error: validating stack config: Stack 'dev' with configuration key 'clusterCount' must be of type 'integer'$/m);
+        assert.match(
+            output(run),
+            /^error: validating stack config: Stack 'dev' with configuration key 'clusterCount' must be of type 'integer'$/m,
+        );
         assert.doesNotMatch(output(run), /Invalid config/, "the program did not run");
         assert.deepEqual(resourcesInState(), []);
-        assert.match(project.stackFile(), new RegExp(`^  istio-multicluster:clusterCount: "${value}"$`, "m"), "--config writes the stack file");
+        assert.match(
+            project.stackFile(),
+            new RegExp(`^  istio-multicluster:clusterCount: "${value}"$`, "m"),
+            "--config writes the stack file",
+        );
     });
 }
 
@@ -43,9 +50,10 @@ for (const value of ["0", "17"]) {
         const run = project.run(["up", "--yes", ...withConfig({ clusterCount: value })]);
         assert.notEqual(run.status, 0);
         const errors = output(run).match(/^ +error: .*$/gm) ?? [];
-        assert.deepEqual(errors.map((line) => line.trim()), [
-            `error: Invalid config istio-multicluster:clusterCount = "${value}": must be a whole number from 1 to 16.`,
-        ]);
+        assert.deepEqual(
+            errors.map((line) => line.trim()),
+            [`error: Invalid config istio-multicluster:clusterCount = "${value}": must be a whole number from 1 to 16.`],
+        );
         assert.deepEqual(resourcesInState(), []);
     });
 }
@@ -60,7 +68,8 @@ function preview(values: Record<string, string>): PreviewJson & { status: number
     return { status: run.status, ...(JSON.parse(run.stdout) as PreviewJson) };
 }
 
-const MISSING_PLUGIN = /^error: no resource plugin 'pulumi-resource-(command|tls|kubernetes)' found in the workspace at version v[\d.]+ or on your \$PATH\n$/;
+const MISSING_PLUGIN =
+    /^error: no resource plugin 'pulumi-resource-(command|tls|kubernetes)' found in the workspace at version v[\d.]+ or on your \$PATH\n$/;
 
 const PREVIEWS: Record<string, { values: Record<string, string>; component: string; count: number }> = {
     "the dev stack (kind, endpoint discovery)": { values: {}, component: "KindCluster", count: 3 },

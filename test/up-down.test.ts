@@ -15,7 +15,13 @@ function run(script: string, args: string[], env: Record<string, string> = {}, h
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && k !== "XDG_CONFIG_HOME"));
     const result = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
         encoding: "utf8",
-        env: { ...clean, HOME: dir, PATH: `${path.join(__dirname, "fake-pulumi")}:${path.join(__dirname, "fakes")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
+        env: {
+            ...clean,
+            HOME: dir,
+            PATH: `${path.join(__dirname, "fake-pulumi")}:${path.join(__dirname, "fakes")}:${process.env.PATH}`,
+            FAKE_STATE: state,
+            ...env,
+        },
     });
     const calls = readFileSync(path.join(state, "pulumi.log"), "utf8").trim().split("\n");
     return { ...result, dir, calls };

@@ -1,47 +1,54 @@
-// Pull every image once on the host and load it into each kind cluster, so N clusters do not
-// pull N times from Docker Hub (rate limits) and pods start from local images.
+// Pull every image once on the host, save them into one archive, and load that archive into
+// each kind cluster: N clusters do not pull N times from Docker Hub (rate limits), pods start
+// from local images, and each cluster gets one `kind load` (kind's advice), not one per image.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { KindCluster } from "./kind-cluster";
+
+const SCRIPT = "node --import tsx scripts/images.ts";
 
 export function imageResourceName(image: string): string {
     return image.replace(/^[^/]*\.[^/]*\//, "").replace(/[/:@.]/g, "-");
 }
 
 export class ImagePreload extends pulumi.ComponentResource {
-    private readonly pulls: { image: string; pull: command.local.Command }[];
+    private readonly images: string[];
+    private readonly save: command.local.Command;
 
     constructor(name: string, images: string[], opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:ImagePreload", name, {}, opts);
-        // Pulls need no cluster: they run while the clusters are being created.
-        this.pulls = images.map((image) => ({
-            image,
-            pull: new command.local.Command(
-                `${name}-pull-${imageResourceName(image)}`,
-                { create: "bash scripts/images.sh pull", environment: { IMAGE: image }, triggers: [image] },
-                { parent: this },
-            ),
-        }));
+        this.images = images;
+        // Pulls need no cluster: they run in parallel, while the clusters are being created.
+        const pulls = images.map(
+            (image) =>
+                new command.local.Command(
+                    `${name}-pull-${imageResourceName(image)}`,
+                    { create: `${SCRIPT} pull`, environment: { IMAGE: image }, triggers: [image] },
+                    { parent: this },
+                ),
+        );
+        this.save = new command.local.Command(
+            `${name}-save`,
+            { create: `${SCRIPT} save`, environment: { IMAGES: images.join("\n") }, triggers: images },
+            { parent: this, dependsOn: pulls },
+        );
         this.registerOutputs({ images });
     }
 
-    /** Loads every image into `cluster`; returns the loads, which in-cluster work should wait for. */
-    public loadInto(cluster: KindCluster): command.local.Command[] {
-        return this.pulls.map(
-            ({ image, pull }) =>
-                new command.local.Command(
-                    `${cluster.spec.clusterName}-load-${imageResourceName(image)}`,
-                    {
-                        create: "bash scripts/images.sh load",
-                        environment: {
-                            IMAGE: image,
-                            ARCHIVE: pull.stdout.apply((s) => s.trim().split("\n").pop() ?? ""),
-                            KIND_CLUSTER_NAME: cluster.spec.context,
-                        },
-                        triggers: [cluster.deletedWith.id, image],
-                    },
-                    { parent: this, dependsOn: [pull, cluster.deletedWith], deletedWith: cluster.deletedWith },
-                ),
+    /** Loads the archive into `cluster`; returns the load, which in-cluster work should wait for. */
+    public loadInto(cluster: KindCluster): command.local.Command {
+        return new command.local.Command(
+            `${cluster.spec.clusterName}-load-images`,
+            {
+                create: `${SCRIPT} load`,
+                environment: {
+                    IMAGES: this.images.join("\n"),
+                    ARCHIVE: this.save.stdout.apply((s) => s.trim().split("\n").pop() ?? ""),
+                    KIND_CLUSTER_NAME: cluster.spec.context,
+                },
+                triggers: [cluster.deletedWith.id, ...this.images],
+            },
+            { parent: this, dependsOn: [this.save, cluster.deletedWith], deletedWith: cluster.deletedWith },
         );
     }
 }

@@ -8,7 +8,8 @@ import { ClusterSpec } from "../config";
 import { ipv4SubnetOf } from "./docker-network";
 import { kindConfigYaml } from "./kind-config";
 
-const SCRIPT = "bash scripts/kind-cluster.sh";
+// tsx runs the TypeScript entry directly (a devDependency, installed by npm ci).
+const SCRIPT = "node --import tsx scripts/kind-cluster.ts";
 
 export interface KindClusterArgs {
     spec: ClusterSpec;
@@ -90,14 +91,14 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
     }
 }
 
-/** The last stdout line of `kind-cluster.sh create` is JSON; kind's own output goes to stderr. */
+/** The last stdout line of `kind-cluster.ts create` is JSON; kind's own output goes to stderr. */
 export function parseCreateOutput(context: string, stdout: string): CreateResult {
     const line = stdout.trim().split("\n").pop() ?? "";
     let parsed: Partial<CreateResult>;
     try {
         parsed = JSON.parse(line);
     } catch {
-        throw new Error(`kind cluster ${context}: unexpected output from kind-cluster.sh create: ${line.slice(0, 200)}`);
+        throw new Error(`kind cluster ${context}: unexpected output from kind-cluster.ts create: ${line.slice(0, 200)}`);
     }
     const apiServer = parsed.apiServer ?? "";
     // Peers connect from inside the docker network: the host's 127.0.0.1 port is useless to them.

@@ -1,7 +1,9 @@
 // Checks before any kind cluster is created: docker, kind, kubectl, inotify limits.
 import { readFileSync } from "fs";
 import * as path from "path";
+import { podSubnet, serviceSubnet, subnetsClashWithDocker } from "../address-plan";
 import { PreflightError, lastLine, run } from "../run";
+import { ipv4SubnetOf } from "./docker-network";
 
 export const MIN_KIND_VERSION = "0.33.0"; // the release the pinned node image comes from
 
@@ -41,6 +43,7 @@ export function kindPreflight(clusterCount: number, options: PreflightOptions = 
         );
     } else {
         report.push(`docker server ${docker.stdout.trim()}`);
+        problems.push(...dockerNetworkProblems(clusterCount, env));
     }
 
     const kind = run("kind", ["version"], env);
@@ -100,4 +103,17 @@ export function kindPreflight(clusterCount: number, options: PreflightOptions = 
 
     if (problems.length > 0) throw new PreflightError(problems);
     return report;
+}
+
+/** The clusters' pod and service subnets must stay clear of the docker network, if it exists yet. */
+function dockerNetworkProblems(clusterCount: number, env: NodeJS.ProcessEnv): string[] {
+    const network = env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind";
+    const inspect = run("docker", ["network", "inspect", network, "--format", "{{json .IPAM.Config}}"], env);
+    if (!inspect.ok) return []; // kind creates it; kind-cluster create checks again then
+    const subnet = ipv4SubnetOf(inspect.stdout);
+    return Array.from({ length: clusterCount }, (_, k) => k + 1).flatMap((i) =>
+        subnetsClashWithDocker(subnet, { [`istio-${i} service subnet`]: serviceSubnet(i), [`istio-${i} pod subnet`]: podSubnet(i) }).map(
+            (clash) => `${clash} (docker network ${network}): recreate that network on another subnet, or fewer clusters.`,
+        ),
+    );
 }

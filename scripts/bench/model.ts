@@ -5,7 +5,8 @@ export const DURATIONS: Record<string, number> = {
     "kind cluster": 60,
     "kubeconfig read": 1,
     "image pull": 20,
-    "image load": 8,
+    "image save": 15,
+    "image load": 40, // one archive of every image
     "MetalLB release": 30,
     "webhook wait": 10,
     "istio-base release": 10,
@@ -29,11 +30,12 @@ export interface Node {
 export function kindOf(type: string, inputs: any): string {
     if (type === "command:local:Command") {
         const create = String(inputs?.create ?? "");
-        if (create.endsWith("kind-cluster.sh create")) return "kind cluster";
-        if (create.endsWith("kind-cluster.sh kubeconfig")) return "kubeconfig read";
-        if (create.endsWith("images.sh pull")) return "image pull";
-        if (create.endsWith("images.sh load")) return "image load";
-        if (create.endsWith("wait-for-admission.sh")) return "webhook wait";
+        if (create.endsWith("kind-cluster.ts create")) return "kind cluster";
+        if (create.endsWith("kind-cluster.ts kubeconfig")) return "kubeconfig read";
+        if (create.endsWith("images.ts pull")) return "image pull";
+        if (create.endsWith("images.ts save")) return "image save";
+        if (create.endsWith("images.ts load")) return "image load";
+        if (create.endsWith("wait-for-admission.ts")) return "webhook wait";
         return "plain object";
     }
     if (type === "kubernetes:helm.sh/v3:Release") {
@@ -90,18 +92,19 @@ export function idealGraph(clusterCount: number, imageCount: number): Node[] {
     const nodes: Node[] = [];
     const add = (id: string, kind: string, deps: string[] = []) => nodes.push({ id, kind, deps });
     for (let k = 0; k < imageCount; k++) add(`pull${k}`, "image pull");
+    add(
+        "save",
+        "image save",
+        Array.from({ length: imageCount }, (_, k) => `pull${k}`),
+    );
     add("rootkey", "private key");
     add("rootcert", "certificate", ["rootkey"]);
     for (let i = 1; i <= clusterCount; i++) {
         const c = (s: string) => `c${i}.${s}`;
         add(c("cluster"), "kind cluster");
         add(c("kubeconfig"), "kubeconfig read", [c("cluster")]);
-        const loads: string[] = [];
-        for (let k = 0; k < imageCount; k++) {
-            add(c(`load${k}`), "image load", [c("cluster"), `pull${k}`]);
-            loads.push(c(`load${k}`));
-        }
-        const ready = [c("kubeconfig"), ...loads];
+        add(c("load"), "image load", [c("cluster"), "save"]);
+        const ready = [c("kubeconfig"), c("load")];
         add(c("key"), "private key");
         add(c("cert"), "certificate", [c("key"), "rootcert"]);
         add(c("metallb"), "MetalLB release", ready);

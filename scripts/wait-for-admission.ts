@@ -1,0 +1,59 @@
+// Waits until the API server admits $MANIFEST (server-side dry run), e.g. until MetalLB's
+// validating webhook serves: objects applied before that are rejected. Only "not ready yet"
+// errors are retried; a rejection of the object itself (a bad or overlapping range) fails at
+// once with the API's message. Run as `node --import tsx scripts/wait-for-admission.ts`.
+//
+// Environment: MANIFEST (YAML), TIMEOUT_SECONDS (default 300), and either KUBECONFIG_DATA
+// (kubeconfig text, written to a private temp file) or KUBE_CONTEXT [+ KUBECONFIG].
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { main, run } from "./host/tool";
+
+/** Errors of a webhook or API that is still starting: its Service has no endpoints, its TLS is not set up, its CRDs are not served. */
+const NOT_READY = [
+    /failed calling webhook/,
+    /no endpoints available for service/,
+    /connection refused/,
+    /i\/o timeout|context deadline exceeded|TLS handshake timeout/,
+    /x509: certificate signed by unknown authority/,
+    /the server is currently unable to handle the request/,
+    /no matches for kind .* in version|ensure CRDs are installed first/,
+];
+
+export function isNotReady(message: string): boolean {
+    return NOT_READY.some((pattern) => pattern.test(message));
+}
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+function waitForAdmission(): void {
+    const manifest = process.env.MANIFEST;
+    if (!manifest) throw new Error("MANIFEST is required");
+    const timeout = Number(process.env.TIMEOUT_SECONDS || 300);
+    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-admission-"));
+    try {
+        const args: string[] = [];
+        if (process.env.KUBECONFIG_DATA) {
+            writeFileSync(path.join(dir, "kubeconfig"), `${process.env.KUBECONFIG_DATA}\n`, { mode: 0o600 });
+            args.push("--kubeconfig", path.join(dir, "kubeconfig"));
+        } else if (process.env.KUBE_CONTEXT) {
+            args.push("--context", process.env.KUBE_CONTEXT);
+        }
+        writeFileSync(path.join(dir, "manifest.yaml"), manifest);
+        const deadline = Date.now() + timeout * 1000;
+        for (;;) {
+            const result = run("kubectl", [...args, "apply", "--dry-run=server", "-f", path.join(dir, "manifest.yaml")]);
+            if (result.status === 0) break;
+            const error = result.stderr.trim().split("\n").pop() ?? "";
+            if (!isNotReady(result.stderr)) throw new Error(`rejected by the API server: ${error}`);
+            if (Date.now() >= deadline) throw new Error(`not admitted after ${timeout}s: ${error}`);
+            sleep(2000);
+        }
+        process.stdout.write("admitted\n");
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+if (require.main === module) main(waitForAdmission);

@@ -1,0 +1,3 @@
+module istio-multicluster.local/api-stub
+
+go 1.22
