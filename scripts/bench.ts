@@ -5,6 +5,17 @@ import { performance } from "perf_hooks";
 import { meshImages } from "../components/images";
 import { configFrom, recordMesh } from "../test/harness";
 import { DURATIONS, Node, idealGraph, kindOf, makespan, totalWork } from "./bench/model";
+import { parseFlags } from "./cli";
+
+const USAGE = `Usage: npm run bench -- [--json]
+
+Evaluates the program under mocks for 1, 3 and 6 clusters and compares the simulated bring-up
+time (makespan) with the mesh's ideal chain and a one-at-a-time run; exits 1 if a target is missed.
+
+Options:
+  --json       the rows as JSON
+  -h, --help   this text
+`;
 
 const COUNTS = [1, 3, 6];
 const TOLERANCE = 0.1; // makespan within 10% of the ideal
@@ -22,7 +33,7 @@ async function evaluationMs(clusterCount: number): Promise<number> {
 }
 
 async function main() {
-    const json = process.argv.includes("--json");
+    const { json } = parseFlags(process.argv.slice(2), USAGE, { json: { type: "boolean" } });
     const rows = [];
     for (const n of COUNTS) {
         const nodes = await programGraph(n);

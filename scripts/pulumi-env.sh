@@ -22,3 +22,8 @@ if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
     export PULUMI_BACKEND_URL="file://$HOME/.pulumi-istio-multicluster"
 fi
 STACK=${STACK:-dev}
+
+# Selects $STACK, or creates it on this backend with this passphrase.
+ensure_stack() {
+    pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" >&2
+}

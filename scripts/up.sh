@@ -18,7 +18,7 @@ if ((${#missing[@]} > 0)); then
 fi
 node scripts/ensure-deps.mjs
 source scripts/pulumi-env.sh
-pulumi stack select "$STACK" 2>/dev/null || pulumi stack init "$STACK"
+ensure_stack
 pulumi up --yes --stack "$STACK" "$@"
 echo
 echo "Mesh is up. Check it with: npm run verify"

@@ -1,4 +1,4 @@
-// npm run verify [-- --calls 10] [--contexts istio-1,istio-2,istio-3] [--stack dev] [--json]
+// npm run verify [-- --calls 10] [--contexts istio-1,istio-2,istio-3] [--stack dev] [--json] [--help]
 // From the sleep pod of every cluster: calls helloworld K times, shows who answered and which
 // endpoints the sidecar knows; exits 0 only when discovery is complete and traffic crossed clusters.
 import { execFileSync } from "child_process";
@@ -8,25 +8,36 @@ import * as path from "path";
 import { kubectlTransport } from "./verify/kubectl";
 import { formatVerdict } from "./verify/logic";
 import { verify } from "./verify/run";
+import { parseFlags, usageError } from "./cli";
 
-function parseArgs(argv: string[]) {
-    const options = { calls: 10, json: false, contexts: undefined as string[] | undefined, stack: process.env.STACK ?? "dev" };
-    for (let k = 0; k < argv.length; k++) {
-        const arg = argv[k];
-        const value = () => {
-            const v = argv[++k];
-            if (v === undefined) throw new Error(`${arg} needs a value`);
-            return v;
-        };
-        if (arg === "--json") options.json = true;
-        else if (arg === "--calls") {
-            options.calls = Number(value());
-            if (!Number.isInteger(options.calls) || options.calls < 1) throw new Error("--calls must be a whole number >= 1");
-        } else if (arg === "--contexts") options.contexts = value().split(",").filter(Boolean);
-        else if (arg === "--stack") options.stack = value();
-        else throw new Error(`unknown argument ${arg} (use --calls N, --contexts a,b, --stack NAME, --json)`);
-    }
-    return options;
+const USAGE = `Usage: npm run verify -- [options]
+
+Calls helloworld from the sleep pod of every cluster, shows who answered and which endpoints the
+sidecar knows; exits 0 when discovery is complete and traffic crossed clusters, 1 when not.
+
+Options:
+  --calls N            calls per cluster (default 10)
+  --contexts a,b,...   kube contexts to check (default: the stack's outputs, else istio-1..3)
+  --stack NAME         the stack whose outputs name the contexts (default $STACK or dev)
+  --json               the verdict as JSON
+  -h, --help           this text
+`;
+
+function parseOptions(argv: string[]) {
+    const flags = parseFlags(argv, USAGE, {
+        calls: { type: "string" },
+        contexts: { type: "string" },
+        stack: { type: "string" },
+        json: { type: "boolean" },
+    });
+    const calls = flags.calls === undefined ? 10 : Number(flags.calls);
+    if (!/^\d+$/.test(flags.calls ?? "10") || calls < 1) usageError(USAGE, `--calls must be a whole number >= 1 (got ${flags.calls})`);
+    const contexts = flags.contexts
+        ?.split(",")
+        .map((c) => c.trim())
+        .filter(Boolean);
+    if (contexts?.length === 0) usageError(USAGE, `--contexts needs at least one context name (got "${flags.contexts}")`);
+    return { calls, contexts, json: flags.json ?? false, stack: flags.stack ?? process.env.STACK ?? "dev" };
 }
 
 /** The environment `npm run up` uses: its backend and its generated passphrase, unless you set your own. */
@@ -58,7 +69,7 @@ function contextsFromStack(stack: string): string[] {
 }
 
 async function main() {
-    const options = parseArgs(process.argv.slice(2));
+    const options = parseOptions(process.argv.slice(2));
     const contexts = options.contexts ?? contextsFromStack(options.stack);
     const tty = process.stderr.isTTY;
     const progress = (message: string) => {

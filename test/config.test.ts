@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MAX_CLUSTERS, carvePool, cidrsOverlap, parseCidr } from "../components/address-plan";
+import { MAX_CLUSTERS, carvePool, cidrsOverlap } from "../components/address-plan";
 import { DEFAULTS, ConfigError } from "../components/config";
 import { configFrom } from "./harness";
 

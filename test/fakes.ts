@@ -1,7 +1,7 @@
 // Fake kind/docker executables first on PATH, with their state in a temp folder; the real kubectl.
+import { tempDir } from "./temp";
 import { spawnSync } from "child_process";
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { readFileSync, existsSync, writeFileSync } from "fs";
 import * as path from "path";
 import type { Graph, Recorded } from "./harness";
 
@@ -20,7 +20,7 @@ export interface FakeHost {
 }
 
 export function fakeHost(extraEnv: Record<string, string> = {}): FakeHost {
-    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-"));
+    const dir = tempDir("istio-mc");
     const state = path.join(dir, "state");
     const kubeconfig = path.join(dir, "kube", "config");
     const env: NodeJS.ProcessEnv = {

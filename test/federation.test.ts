@@ -2,7 +2,7 @@
 // route through the owners' east-west gateways, and gateways accept only what is exported.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { customResourceErrors } from "./fixtures";
+import { customResourceErrors, UPSTREAM_SKIP } from "./fixtures";
 import { Graph, Recorded, recordMesh } from "./harness";
 
 const crs = (g: Graph, kind: string, i: number) => g.inCluster(`istio-${i}`).filter((r) => r.type.endsWith(`:${kind}`));
@@ -18,54 +18,58 @@ for (const count of [2, 3, 4]) {
         assert.equal(graph.ofType("istio-multicluster:index:RemoteAccess").length, 0);
     });
 
-    test(`N = ${count}: per cluster, the peers' networks and gateways, WorkloadEntries with network, labels, identity`, async () => {
-        const { graph } = await recordMesh({ clusterCount: String(count), discovery: "federated" });
-        for (let i = 1; i <= count; i++) {
-            const istiod = graph.named(`cluster${i}-istio-istiod`);
-            const networks = istiod.inputs.values.global.meshNetworks;
-            const expected: Record<string, unknown> = {};
-            for (let j = 1; j <= count; j++) {
-                if (j === i) continue;
-                expected[`network${j}`] = {
-                    endpoints: [{ fromRegistry: `cluster${j}` }],
-                    gateways: [{ address: gatewayIp(j), port: 15443 }],
-                };
-            }
-            assert.deepEqual(networks, expected);
-            assert.equal(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE, "true");
+    test(
+        `N = ${count}: per cluster, the peers' networks and gateways, WorkloadEntries with network, labels, identity`,
+        { skip: UPSTREAM_SKIP },
+        async () => {
+            const { graph } = await recordMesh({ clusterCount: String(count), discovery: "federated" });
+            for (let i = 1; i <= count; i++) {
+                const istiod = graph.named(`cluster${i}-istio-istiod`);
+                const networks = istiod.inputs.values.global.meshNetworks;
+                const expected: Record<string, unknown> = {};
+                for (let j = 1; j <= count; j++) {
+                    if (j === i) continue;
+                    expected[`network${j}`] = {
+                        endpoints: [{ fromRegistry: `cluster${j}` }],
+                        gateways: [{ address: gatewayIp(j), port: 15443 }],
+                    };
+                }
+                assert.deepEqual(networks, expected);
+                assert.equal(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE, "true");
 
-            const entries = crs(graph, "WorkloadEntry", i);
-            assert.deepEqual(
-                entries.map((e) => e.inputs.spec.network).sort(),
-                Array.from({ length: count }, (_, k) => `network${k + 1}`).filter((n) => n !== `network${i}`),
-                "one entry per peer network, none for its own",
-            );
-            for (const entry of entries) {
-                const owner = entry.inputs.spec.network.replace("network", "cluster");
-                assert.equal(entry.inputs.metadata.namespace, "sample");
-                assert.equal(entry.inputs.spec.address, undefined, "no address: reached through the owner's gateway");
-                assert.deepEqual(entry.inputs.spec.labels, { app: "helloworld", "topology.istio.io/cluster": owner });
-                assert.equal(entry.inputs.spec.serviceAccount, "helloworld", "mutual TLS identity");
+                const entries = crs(graph, "WorkloadEntry", i);
+                assert.deepEqual(
+                    entries.map((e) => e.inputs.spec.network).sort(),
+                    Array.from({ length: count }, (_, k) => `network${k + 1}`).filter((n) => n !== `network${i}`),
+                    "one entry per peer network, none for its own",
+                );
+                for (const entry of entries) {
+                    const owner = entry.inputs.spec.network.replace("network", "cluster");
+                    assert.equal(entry.inputs.metadata.namespace, "sample");
+                    assert.equal(entry.inputs.spec.address, undefined, "no address: reached through the owner's gateway");
+                    assert.deepEqual(entry.inputs.spec.labels, { app: "helloworld", "topology.istio.io/cluster": owner });
+                    assert.equal(entry.inputs.spec.serviceAccount, "helloworld", "mutual TLS identity");
+                    assert.deepEqual(customResourceErrors(entry.inputs), []);
+                    assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
+                }
+                const rules = crs(graph, "DestinationRule", i);
+                assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), [
+                    "helloworld.mesh.internal",
+                    "helloworld.sample.svc.cluster.local",
+                ]);
+                for (const rule of rules) {
+                    assert.equal(rule.inputs.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
+                    assert.ok(rule.inputs.spec.trafficPolicy.outlierDetection);
+                    assert.deepEqual(customResourceErrors(rule.inputs), []);
+                }
+                const [entry] = crs(graph, "ServiceEntry", i);
+                assert.deepEqual(entry.inputs.spec.hosts, ["helloworld.mesh.internal"]);
+                assert.deepEqual(entry.inputs.spec.workloadSelector, { labels: { app: "helloworld" } });
+                assert.equal(entry.inputs.metadata.namespace, "sample", "in the pods' own namespace");
                 assert.deepEqual(customResourceErrors(entry.inputs), []);
-                assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
             }
-            const rules = crs(graph, "DestinationRule", i);
-            assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), [
-                "helloworld.mesh.internal",
-                "helloworld.sample.svc.cluster.local",
-            ]);
-            for (const rule of rules) {
-                assert.equal(rule.inputs.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
-                assert.ok(rule.inputs.spec.trafficPolicy.outlierDetection);
-                assert.deepEqual(customResourceErrors(rule.inputs), []);
-            }
-            const [entry] = crs(graph, "ServiceEntry", i);
-            assert.deepEqual(entry.inputs.spec.hosts, ["helloworld.mesh.internal"]);
-            assert.deepEqual(entry.inputs.spec.workloadSelector, { labels: { app: "helloworld" } });
-            assert.equal(entry.inputs.metadata.namespace, "sample", "in the pods' own namespace");
-            assert.deepEqual(customResourceErrors(entry.inputs), []);
-        }
-    });
+        },
+    );
 }
 
 test("gateways accept only exported hostnames, nothing else", async () => {

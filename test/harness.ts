@@ -213,16 +213,32 @@ export class Graph {
     }
 }
 
-/** Runs `program` under mocks; resolves once every registration has finished. */
-export async function record<T>(program: () => T, options: MockOptions = {}): Promise<{ graph: Graph; result: T }> {
+/** Runs `program` under mocks; resolves once every registration has finished, with what it threw. */
+export async function recordOutcome<T>(
+    program: () => T,
+    options: MockOptions = {},
+): Promise<{ graph: Graph; result?: T; error?: unknown }> {
     const monitor = installMocks(options);
-    const result = program();
+    let result: T | undefined;
+    let error: unknown;
+    try {
+        result = program();
+    } catch (thrown) {
+        error = thrown;
+    }
     // Outputs settle in several rounds; wait until the RPC queue stays empty.
     for (let round = 0; round < 5; round++) {
         await (settings as any).waitForRPCs();
         await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    return { graph: new Graph(monitor.recorded), result };
+    return { graph: new Graph(monitor.recorded), result, error };
+}
+
+/** Runs `program` under mocks; resolves once every registration has finished. */
+export async function record<T>(program: () => T, options: MockOptions = {}): Promise<{ graph: Graph; result: T }> {
+    const { graph, result, error } = await recordOutcome(program, options);
+    if (error !== undefined) throw error;
+    return { graph, result: result as T };
 }
 
 /** A MeshConfig from raw config values (as `pulumi config` holds them). */

@@ -14,7 +14,7 @@ import { PreflightError } from "../components/run";
 import { DockerHost, PREFIX, docker, dockerHost, dockerTierSkip, sh } from "./docker-host";
 
 const skip = dockerTierSkip();
-if (skip) console.log(`# host-side tier skipped: ${skip}`);
+if (skip) console.log(`skipped: the host-side tier ${skip}`);
 
 let host: DockerHost;
 before(() => {
@@ -278,7 +278,7 @@ test("a lock left by a killed run is taken over; one held by a live run is waite
     userKubeconfig();
     const holder = spawn("sleep", ["1.5"]);
     writeFileSync(`${host.kubeconfig}.lock`, `istio-multicluster pid=${holder.pid}\n`);
-    const { name, env } = cluster();
+    const { env } = cluster();
     const started = Date.now();
     const result = create(env);
     assert.equal(result.status, 0, result.stderr);

@@ -1,14 +1,14 @@
 // The mesh PKI on real certificates: @pulumi/tls emulated with openssl from the exact inputs
 // the program passes, then checked the way Istio relies on them.
+import { tempDir } from "./temp";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { Graph, recordMesh } from "./harness";
 
-const dir = mkdtempSync(path.join(tmpdir(), "pki-"));
+const dir = tempDir("pki");
 let n = 0;
 const file = (content: string) => {
     const name = path.join(dir, `f${n++}.pem`);

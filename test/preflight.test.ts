@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tempDir } from "./temp";
+import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { existingPreflight } from "../components/existing/preflight";
@@ -10,7 +10,7 @@ import { configFrom } from "./harness";
 import { fakeHost, writeFile } from "./fakes";
 
 function proc(watches: number, instances: number): string {
-    const root = mkdtempSync(path.join(tmpdir(), "proc-"));
+    const root = tempDir("proc");
     writeFile(path.join(root, "sys/fs/inotify/max_user_watches"), `${watches}\n`);
     writeFile(path.join(root, "sys/fs/inotify/max_user_instances"), `${instances}\n`);
     return root;
@@ -45,7 +45,7 @@ test("docker not running: one message with the fix", () => {
 
 test("kind and docker missing, kind too old: each named with its fix", () => {
     // Only kubectl on PATH, wherever docker sits on this host (often in kubectl's own folder).
-    const bin = mkdtempSync(path.join(tmpdir(), "istio-mc-bin-"));
+    const bin = tempDir("istio-mc-bin");
     const fakeKubectl = path.join(bin, "kubectl");
     writeFile(fakeKubectl, '#!/bin/sh\necho \'{"clientVersion": {"gitVersion": "v1.36.0"}}\'\n');
     chmodSync(fakeKubectl, 0o755);

@@ -4,11 +4,13 @@
 // proven where"): where they are missing, a preview must still run the program and stop at
 // the first plugin it needs, never before.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { after, before, beforeEach, test } from "node:test";
 import { PulumiProject, missingTools, pulumiProject } from "./real-tools";
 
 const skip = missingTools(["pulumi", "pulumi-language-nodejs"]);
-if (skip) console.log(`# real engine tier skipped: ${skip}`);
+if (skip) console.log(`skipped: the real engine tier ${skip}`);
 
 let project: PulumiProject;
 before(() => {
@@ -101,3 +103,30 @@ for (const [name, { values, component, count }] of Object.entries(PREVIEWS)) {
         assert.ok(!errors.some((e) => /Invalid config|ReferenceError|TSError|Cannot find module/.test(e.message)));
     });
 }
+
+test(
+    'README recipes: `eval "$(npm run --silent stack)"`, then every `pulumi config` line of the README, pasted in order, works',
+    { skip },
+    () => {
+        const fresh = pulumiProject({ asUser: true });
+        try {
+            const readme = readFileSync(path.join(fresh.dir, "README.md"), "utf8");
+            const lines = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)]
+                .flatMap((m) => m[1].split("\n"))
+                .filter((l) => /^pulumi config (set|rm)/.test(l));
+            assert.ok(lines.length >= 10, `the README has config recipes (${lines.length})`);
+            const script = [
+                'eval "$(npm run --silent stack)"',
+                ...lines.map((l) => `${l} || { echo "FAILED: ${l.replace(/"/g, '\\"')}" >&2; exit 1; }`),
+                "pulumi config --json",
+            ].join("\n");
+            const run = fresh.shell(script);
+            assert.equal(run.status, 0, run.stderr);
+            const config = JSON.parse(run.stdout);
+            assert.equal(config["istio-multicluster:provisioner"].value, "existing");
+            assert.ok(Array.isArray(JSON.parse(config["istio-multicluster:clusters"].value)));
+        } finally {
+            fresh.remove();
+        }
+    },
+);

@@ -30,6 +30,10 @@ export interface PulumiRun {
 
 export interface PulumiProject {
     dir: string;
+    /** A HOME of its own; PULUMI_* point into the project's temporary folder. */
+    env: NodeJS.ProcessEnv;
+    /** Runs a bash command line in the project copy, as a user would type it. */
+    shell(line: string, env?: Record<string, string>): PulumiRun;
     run(args: string[], env?: Record<string, string>): PulumiRun;
     /** The stack file as it is now (`pulumi up --config k=v` writes into it). */
     stackFile(): string;
@@ -38,26 +42,36 @@ export interface PulumiProject {
     remove(): void;
 }
 
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts"];
+const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "README.md"];
 
-/** A copy of the project (node_modules linked) with stack `dev` on a temporary file backend. */
-export function pulumiProject(): PulumiProject {
+/**
+ * A copy of the project (node_modules linked) with stack `dev` on a temporary file backend.
+ * `asUser`: no PULUMI_* settings and no stack, as on a new machine (HOME is temporary).
+ */
+export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject {
     const base = mkdtempSync(path.join(tmpdir(), "istio-mc-engine-"));
     const dir = path.join(base, "project");
     for (const file of PROJECT_FILES) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const user = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !["STACK", "XDG_CONFIG_HOME"].includes(k)),
+    );
     const env: NodeJS.ProcessEnv = {
-        ...process.env,
+        ...user,
         NODE_OPTIONS: "",
         HOME: path.join(base, "home"),
         PULUMI_HOME: path.join(base, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${base}`,
-        PULUMI_CONFIG_PASSPHRASE: `test-${process.pid}-${Date.now()}`,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        ...(options.asUser ? {} : { PULUMI_BACKEND_URL: `file://${base}`, PULUMI_CONFIG_PASSPHRASE: `test-${process.pid}-${Date.now()}` }),
     };
     const project: PulumiProject = {
         dir,
+        env,
+        shell: (line, extra = {}) => {
+            const result = spawnSync("bash", ["-c", line], { cwd: dir, env: { ...env, ...extra }, encoding: "utf8", timeout: 300_000 });
+            return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+        },
         run: (args, extra = {}) => {
             const result = spawnSync("pulumi", [...args, "--non-interactive"], {
                 cwd: dir,
@@ -72,8 +86,10 @@ export function pulumiProject(): PulumiProject {
         remove: () => rmSync(base, { recursive: true, force: true }),
     };
     const stackFile = path.join(dir, "Pulumi.dev.yaml");
-    const init = project.run(["stack", "init", "dev"]);
-    if (init.status !== 0) throw new Error(`pulumi stack init dev: ${init.stderr}`);
+    if (!options.asUser) {
+        const init = project.run(["stack", "init", "dev"]);
+        if (init.status !== 0) throw new Error(`pulumi stack init dev: ${init.stderr}`);
+    }
     const initial = project.stackFile();
     return project;
 }

@@ -2,12 +2,12 @@
 // certificates from the same inputs: keyUsage and basicConstraints critical, a subject key id
 // on CA certificates, and a path length only when max_path_length > 0 (Go writes none for 0
 // unless MaxPathLenZero is set, which the provider never sets).
+import { tempDir } from "./temp";
 import { execFileSync } from "child_process";
-import { mkdtempSync, writeFileSync } from "fs";
-import { tmpdir } from "os";
+import { writeFileSync } from "fs";
 import * as path from "path";
 
-const dir = mkdtempSync(path.join(tmpdir(), "tls-emulator-"));
+const dir = tempDir("tls-emulator");
 let counter = 0;
 
 function file(content: string): string {

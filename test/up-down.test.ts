@@ -1,18 +1,20 @@
 // `npm run up` / `npm run down`: local backend, a passphrase without prompts, the dev stack.
+import { tempDir } from "./temp";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 
 const ROOT = path.join(__dirname, "..");
 
 function run(script: string, args: string[], env: Record<string, string> = {}, home?: string) {
-    const dir = home ?? mkdtempSync(path.join(tmpdir(), "up-"));
+    const dir = home ?? tempDir("up");
     const state = path.join(dir, "state");
     spawnSync("mkdir", ["-p", state]);
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && k !== "XDG_CONFIG_HOME"));
+    const clean = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !["XDG_CONFIG_HOME", "STACK", "KUBECONFIG"].includes(k)),
+    );
     const result = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
         encoding: "utf8",
         env: {
@@ -60,7 +62,7 @@ test("your own passphrase and backend win; down destroys the same stack", () => 
 });
 
 test("up says which tools are missing before installing anything", () => {
-    const home = mkdtempSync(path.join(tmpdir(), "up-"));
+    const home = tempDir("up");
     try {
         // Only bash itself: no pulumi, kind, docker, node or npm on PATH.
         const result = spawnSync("/bin/bash", [path.join(ROOT, "scripts", "up.sh")], {

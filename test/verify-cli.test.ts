@@ -1,7 +1,7 @@
 // `npm run verify` end to end through kubectl (a fake that answers like the lab's mesh).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -9,12 +9,16 @@ import { test } from "node:test";
 const ROOT = path.join(__dirname, "..");
 
 function verify(args: string[], env: Record<string, string> = {}) {
-    const state = mkdtempSync(path.join(tmpdir(), "verify-"));
-    return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "verify.ts"), ...args], {
-        encoding: "utf8",
-        cwd: ROOT,
-        env: { ...process.env, PATH: `${path.join(__dirname, "fake-kubectl-mesh")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
-    });
+    const state = mkdtempSync(path.join(tmpdir(), "istio-mc-verify-"));
+    try {
+        return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "verify.ts"), ...args], {
+            encoding: "utf8",
+            cwd: ROOT,
+            env: { ...process.env, PATH: `${path.join(__dirname, "fake-kubectl-mesh")}:${process.env.PATH}`, FAKE_STATE: state, ...env },
+        });
+    } finally {
+        rmSync(state, { recursive: true, force: true });
+    }
 }
 
 const CONTEXTS = ["--contexts", "istio-1,istio-2,istio-3"];
@@ -51,10 +55,40 @@ test("a cluster whose gateway the others do not know: exit 1, discovery flagged"
     assert.match(result.stdout, /^FAIL/m);
 });
 
-test("bad arguments and a missing context", () => {
-    assert.equal(verify(["--calls", "0"]).status, 2);
-    assert.match(verify(["--calls", "0"]).stderr, /--calls must be a whole number >= 1/);
+test("flags: --help prints the usage (exit 0); --flag=value works; unknown flags and bad values print the usage and exit 2", () => {
+    const help = verify(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: npm run verify -- \[options\]\n/);
+    const equals = verify(["--contexts=istio-1,istio-2,istio-3", "--calls=3", "--json"]);
+    assert.equal(equals.status, 0, equals.stderr);
+    assert.equal(JSON.parse(equals.stdout).clusters.length, 3);
+    for (const [args, message] of [
+        [["--calls", "0"], "--calls must be a whole number >= 1 (got 0)"],
+        [["--calls=2.5"], "--calls must be a whole number >= 1 (got 2.5)"],
+        [["--contexts", ","], '--contexts needs at least one context name (got ",")'],
+        [["--bogus"], "Unknown option '--bogus'"],
+    ] as const) {
+        const result = verify([...args]);
+        assert.equal(result.status, 2, args.join(" "));
+        assert.equal(result.stderr.split("\n")[0], message);
+        assert.match(result.stderr, /\n\nUsage: npm run verify/);
+        assert.equal(result.stdout, "", "no verdict printed");
+    }
+});
+
+test("a missing context: exit 1, named with the fix", () => {
     const missing = verify(["--contexts", "istio-1,istio-9", "--calls", "1"]);
     assert.equal(missing.status, 1);
     assert.match(missing.stdout, /kube context istio-9 is missing from your kubeconfig/);
+});
+
+test("npm run bench takes --help and refuses unknown flags", () => {
+    const run = (args: string[]) =>
+        spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "bench.ts"), ...args], { encoding: "utf8", cwd: ROOT });
+    const help = run(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: npm run bench -- \[--json\]\n/);
+    const bad = run(["--clusters", "4"]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^Unknown option '--clusters'.*\n\nUsage: npm run bench/s);
 });

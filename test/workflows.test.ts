@@ -1,8 +1,8 @@
 // The GitHub workflows: valid against the workflow schema (action-validator) and doing what the README says.
+import { tempDir } from "./temp";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
@@ -26,7 +26,7 @@ test("every workflow passes the workflow linter", () => {
 
 test("the linter rejects a broken workflow (the check can fail)", () => {
     const broken = readFileSync(path.join(WORKFLOWS, "preview.yml"), "utf8").replace("runs-on:", "runs-onn:");
-    const dir = mkdtempSync(path.join(tmpdir(), "wf-"));
+    const dir = tempDir("wf");
     const file = path.join(dir, "broken.yml");
     writeFileSync(file, broken);
     assert.notEqual(validate(file).status, 0);
