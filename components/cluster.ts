@@ -21,6 +21,8 @@ export type LoadBalancerSupport =
           type: "platform";
           /** Known (reserved) address of the east-west gateway, if the user gave one. */
           gatewayAddress?: pulumi.Output<string>;
+          /** Annotations for the gateway's Service (how the platform binds a reserved address). */
+          serviceAnnotations?: Record<string, string>;
       };
 
 export interface MeshCluster {
@@ -31,6 +33,12 @@ export interface MeshCluster {
     kubeconfig?: pulumi.Output<string>;
     /** The API server URL that the other clusters can reach (never loopback). */
     apiServer: pulumi.Output<string>;
+    /**
+     * How peers verify `apiServer` when another CA than the cluster's own serves it (a load
+     * balancer or custom domain in front of it): a PEM bundle (base64) and a TLS server name.
+     * Unset: the service-account CA from the reader token, as istioctl does.
+     */
+    apiServerTls?: { caData?: string; serverName?: string };
     loadBalancer: LoadBalancerSupport;
     /**
      * Environment for kubectl-based helper commands (secret): KUBECONFIG_DATA, or

@@ -1,6 +1,7 @@
 // Typed configuration: read once, validated before any resource is declared.
 // Everything here is pure; `loadConfig` is the only function that touches Pulumi.
 import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
 import { MAX_CLUSTERS, ipToInt, isIpv4, parseCidr, podSubnet, serviceSubnet } from "./address-plan";
 
 export const CONFIG_NAMESPACE = "istio-multicluster";
@@ -34,7 +35,7 @@ export type KeyAlgorithm = "RSA" | "ECDSA";
 export type LoadBalancerSpec =
     | { type: "kind-metallb" } // MetalLB, pool carved from the kind docker network at deploy time
     | { type: "metallb"; range: string } // MetalLB with a range the user gives
-    | { type: "platform"; gatewayAddress?: string }; // the platform provides them (cloud LB, existing MetalLB...)
+    | { type: "platform"; gatewayAddress?: string; serviceAnnotations?: Record<string, string> }; // the platform provides them (cloud LB, existing MetalLB...)
 
 export interface ClusterSpec {
     /** 1-based position in the mesh. */
@@ -49,7 +50,7 @@ export interface ClusterSpec {
     /** kind only: per-cluster subnets. */
     kind?: { serviceSubnet: string; podSubnet: string };
     /** existing only: where the cluster is and how peers reach its API server. */
-    existing?: { kubeconfig?: string; apiServer: string };
+    existing?: { kubeconfig?: string; apiServer: string; apiServerCaData?: string; apiServerTlsServerName?: string };
 }
 
 export interface ServicePort {
@@ -284,6 +285,9 @@ function existingClusters(value: unknown): ClusterSpec[] {
             "loadBalancer",
             "metallbRange",
             "gatewayAddress",
+            "gatewayServiceAnnotations",
+            "apiServerCaFile",
+            "apiServerTlsServerName",
         ];
         for (const field of Object.keys(entry)) {
             if (!allowedFields.includes(field)) fail(key(field), entry[field], `unknown field; allowed: ${allowedFields.join(", ")}`);
@@ -330,10 +334,24 @@ function existingClusters(value: unknown): ClusterSpec[] {
                     "must be the IPv4 address or DNS name of the east-west gateway's load balancer",
                 );
             }
-            loadBalancer = gatewayAddress === undefined ? { type: "platform" } : { type: "platform", gatewayAddress };
+            const annotations = entry.gatewayServiceAnnotations;
+            if (annotations !== undefined && (!isObject(annotations) || Object.values(annotations).some((v) => typeof v !== "string"))) {
+                fail(key("gatewayServiceAnnotations"), annotations, "must map annotation names to string values");
+            }
+            loadBalancer = {
+                type: "platform",
+                ...(gatewayAddress === undefined ? {} : { gatewayAddress }),
+                ...(annotations ? { serviceAnnotations: annotations as Record<string, string> } : {}),
+            };
         } else if (lbType === "metallb") {
             if (entry.gatewayAddress !== undefined)
                 fail(key("gatewayAddress"), entry.gatewayAddress, "is taken from metallbRange (its first address)");
+            if (entry.gatewayServiceAnnotations !== undefined)
+                fail(
+                    key("gatewayServiceAnnotations"),
+                    entry.gatewayServiceAnnotations,
+                    'only with loadBalancer "platform" (MetalLB is annotated by the program)',
+                );
             if (entry.metallbRange === undefined) {
                 fail(
                     key("metallbRange"),
@@ -345,13 +363,24 @@ function existingClusters(value: unknown): ClusterSpec[] {
         } else {
             return fail(key("loadBalancer"), lbType, 'must be "platform" or "metallb"');
         }
+        const tlsServerName = entry.apiServerTlsServerName;
+        if (tlsServerName !== undefined && (typeof tlsServerName !== "string" || !DNS_NAME.test(tlsServerName))) {
+            fail(key("apiServerTlsServerName"), tlsServerName, "must be the DNS name in the API server's certificate");
+        }
         return {
             index,
             context,
             clusterName,
             network,
             loadBalancer,
-            existing: { apiServer: url.toString().replace(/\/$/, ""), ...(kubeconfig ? { kubeconfig } : {}) },
+            existing: {
+                apiServer: url.toString().replace(/\/$/, ""),
+                ...(kubeconfig ? { kubeconfig } : {}),
+                ...(entry.apiServerCaFile !== undefined
+                    ? { apiServerCaData: caBundle(key("apiServerCaFile"), entry.apiServerCaFile) }
+                    : {}),
+                ...(tlsServerName ? { apiServerTlsServerName: tlsServerName } : {}),
+            },
         };
     });
     for (const field of ["context", "clusterName", "network"] as const) {
@@ -365,6 +394,22 @@ function existingClusters(value: unknown): ClusterSpec[] {
         });
     }
     return specs;
+}
+
+/** A PEM CA bundle file, as base64 for a kubeconfig's certificate-authority-data. */
+function caBundle(key: string, file: unknown): string {
+    if (typeof file !== "string" || file === "")
+        fail(key, file, "must be the path of a PEM file with the CA certificates of the apiServer URL");
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch (error) {
+        return fail(key, file, `cannot be read (${(error as NodeJS.ErrnoException).code}): must be the path of a PEM file`);
+    }
+    if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
+        fail(key, file, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+    return Buffer.from(text, "utf8").toString("base64");
 }
 
 function addressRange(key: string, value: unknown): string {

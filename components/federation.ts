@@ -23,10 +23,8 @@ export function meshNetworks(self: ClusterSpec, peers: { spec: ClusterSpec; gate
     const networks: Record<string, unknown> = {};
     for (const peer of peers) {
         if (peer.spec.network === self.network) continue;
-        networks[peer.spec.network] = {
-            endpoints: [{ fromRegistry: peer.spec.clusterName }],
-            gateways: [{ address: peer.gatewayAddress, port: CROSS_NETWORK_PORT }],
-        };
+        // Only the gateways: the endpoints are WorkloadEntries that carry their network.
+        networks[peer.spec.network] = { gateways: [{ address: peer.gatewayAddress, port: CROSS_NETWORK_PORT }] };
     }
     return networks;
 }
@@ -43,13 +41,18 @@ export function workloadEntry(svc: ExportedService, owner: ClusterSpec): Record<
         metadata: { name: `${svc.name}-${owner.clusterName}`, namespace: svc.namespace, labels: { ...svc.labels } },
         spec: {
             network: owner.network,
-            labels: { ...svc.labels, "topology.istio.io/cluster": owner.clusterName },
+            labels: { ...svc.labels },
             serviceAccount: svc.serviceAccount,
         },
     };
 }
 
-/** ISTIO_MUTUAL (any other TLS mode drops cross-network endpoints) and outlier detection. */
+/**
+ * ISTIO_MUTUAL (any other TLS mode drops cross-network endpoints) and outlier detection, with
+ * locality load balancing off: outlier detection turns on locality failover, and the address-less
+ * WorkloadEntries carry no locality, so on zoned clusters every remote gateway would rank below
+ * the local pods and get traffic only when those fail.
+ */
 export function destinationRule(name: string, namespace: string, host: string): Record<string, unknown> {
     return {
         apiVersion: "networking.istio.io/v1",
@@ -60,6 +63,7 @@ export function destinationRule(name: string, namespace: string, host: string): 
             trafficPolicy: {
                 tls: { mode: "ISTIO_MUTUAL" },
                 outlierDetection: { consecutive5xxErrors: 5, interval: "10s", baseEjectionTime: "30s", maxEjectionPercent: 100 },
+                loadBalancer: { localityLbSetting: { enabled: false } },
             },
         },
     };

@@ -3,7 +3,6 @@
 // (after LoadBalancer support) -> cross-network Gateway.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { isIpv4 } from "./address-plan";
 import { MeshCluster, inCluster } from "./cluster";
 import { ClusterCa } from "./mesh-pki";
 
@@ -53,7 +52,8 @@ export function istiodValues(args: {
             ...(args.meshNetworks ? { meshNetworks: args.meshNetworks } : {}),
         },
         ...(args.dnsCapture
-            ? { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: "true", ISTIO_META_DNS_AUTO_ALLOCATE: "true" } } } }
+            ? // Addresses for ServiceEntry hosts come from istiod (PILOT_ENABLE_IP_AUTOALLOCATE, on by default).
+              { meshConfig: { defaultConfig: { proxyMetadata: { ISTIO_META_DNS_CAPTURE: "true" } } } }
             : {}),
         podAnnotations: { [CA_FINGERPRINT_ANNOTATION]: args.caFingerprint },
         // The chart asks for 2Gi per istiod; a laptop runs several clusters.
@@ -61,15 +61,22 @@ export function istiodValues(args: {
     };
 }
 
-export function eastWestGatewayValues(network: string, loadBalancerIP?: string): Record<string, unknown> {
+/**
+ * The east-west gateway chart's values. `annotations` go on its Service: MetalLB's
+ * `metallb.io/loadBalancerIPs` pins the address (the deprecated `spec.loadBalancerIP` is not set;
+ * MetalLB rejects a Service with both), or a platform's own annotations for a reserved address.
+ */
+export function eastWestGatewayValues(network: string, annotations: Record<string, string> = {}): Record<string, unknown> {
     return {
         name: EASTWEST_GATEWAY,
         // Sets the network label, ISTIO_META_REQUESTED_NETWORK_VIEW, ports 15021/15443/15012/15017
         // and the selector label istio: eastwestgateway.
         networkGateway: network,
-        ...(loadBalancerIP ? { service: { loadBalancerIP } } : {}),
+        ...(Object.keys(annotations).length > 0 ? { service: { annotations } } : {}),
     };
 }
+
+export const METALLB_ADDRESS_ANNOTATION = "metallb.io/loadBalancerIPs";
 
 export function crossNetworkGateway(hosts: string[]): Record<string, unknown> {
     return {
@@ -161,7 +168,18 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             release(
                 "gateway",
                 EASTWEST_GATEWAY,
-                pulumi.output(pinned).apply((address) => eastWestGatewayValues(network, address && isIpv4(address) ? address : undefined)),
+                pulumi
+                    .output(pinned)
+                    .apply((address) =>
+                        eastWestGatewayValues(
+                            network,
+                            cluster.loadBalancer.type === "metallb" && address
+                                ? { [METALLB_ADDRESS_ANNOTATION]: address }
+                                : cluster.loadBalancer.type === "platform"
+                                  ? (cluster.loadBalancer.serviceAnnotations ?? {})
+                                  : {},
+                        ),
+                    ),
             ),
             inCluster(cluster, this, [this.istiod, ...args.loadBalancerReady]),
         );

@@ -133,6 +133,7 @@ export function buildMesh(config: MeshConfig): Mesh {
                     remote,
                     consumerNamespace: controlPlanes[i].namespace,
                     remoteBase: controlPlanes[j].base,
+                    remoteIstiod: controlPlanes[j].istiod,
                 });
             }),
         );

@@ -18,14 +18,21 @@ export interface RemoteAccessArgs {
     consumerNamespace: pulumi.Resource;
     /** Remote's istio-base release (it makes the reader ServiceAccount). */
     remoteBase: pulumi.Resource;
+    /** Remote's istiod release: it binds the reader's ClusterRole; before it the consumer gets 403s. */
+    remoteIstiod: pulumi.Resource;
 }
 
 /** The kubeconfig a remote secret carries: one cluster, one user, one context, named after the remote. */
-export function remoteKubeconfig(clusterName: string, server: string, caData: string, token: string): string {
+export function remoteKubeconfig(clusterName: string, server: string, caData: string, token: string, tlsServerName?: string): string {
     return stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: clusterName, cluster: { server, "certificate-authority-data": caData } }],
+        clusters: [
+            {
+                name: clusterName,
+                cluster: { server, "certificate-authority-data": caData, ...(tlsServerName ? { "tls-server-name": tlsServerName } : {}) },
+            },
+        ],
         users: [{ name: clusterName, user: { token } }],
         contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
         "current-context": clusterName,
@@ -63,11 +70,16 @@ export class RemoteAccess extends pulumi.ComponentResource {
             inCluster(remote, this, [args.remoteBase]), // the SDK keeps a Secret's data secret
         );
 
-        const kubeconfig = pulumi
-            .all([remote.apiServer, token.data])
-            .apply(([server, data]) =>
-                remoteKubeconfig(remoteName, server, data["ca.crt"], Buffer.from(data["token"], "base64").toString("utf8")),
-            );
+        const kubeconfig = pulumi.all([remote.apiServer, token.data]).apply(([server, data]) =>
+            remoteKubeconfig(
+                remoteName,
+                server,
+                // The service-account CA, as istioctl does, unless another CA serves apiServer.
+                remote.apiServerTls?.caData ?? data["ca.crt"],
+                Buffer.from(data["token"], "base64").toString("utf8"),
+                remote.apiServerTls?.serverName,
+            ),
+        );
 
         new k8s.core.v1.Secret(
             `${name}-remote-secret`,
@@ -81,7 +93,7 @@ export class RemoteAccess extends pulumi.ComponentResource {
                 // The key must equal the remote's clusterName.
                 stringData: { [remoteName]: pulumi.secret(kubeconfig) },
             },
-            inCluster(consumer, this, [args.consumerNamespace]),
+            inCluster(consumer, this, [args.consumerNamespace, args.remoteIstiod]),
         );
         this.registerOutputs({});
     }

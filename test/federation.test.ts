@@ -29,13 +29,15 @@ for (const count of [2, 3, 4]) {
                 const expected: Record<string, unknown> = {};
                 for (let j = 1; j <= count; j++) {
                     if (j === i) continue;
-                    expected[`network${j}`] = {
-                        endpoints: [{ fromRegistry: `cluster${j}` }],
-                        gateways: [{ address: gatewayIp(j), port: 15443 }],
-                    };
+                    // No fromRegistry: the endpoints are WorkloadEntries carrying their network.
+                    expected[`network${j}`] = { gateways: [{ address: gatewayIp(j), port: 15443 }] };
                 }
                 assert.deepEqual(networks, expected);
-                assert.equal(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE, "true");
+                assert.deepEqual(
+                    istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata,
+                    { ISTIO_META_DNS_CAPTURE: "true" },
+                    "no deprecated DNS auto-allocation",
+                );
 
                 const entries = crs(graph, "WorkloadEntry", i);
                 assert.deepEqual(
@@ -44,10 +46,13 @@ for (const count of [2, 3, 4]) {
                     "one entry per peer network, none for its own",
                 );
                 for (const entry of entries) {
-                    const owner = entry.inputs.spec.network.replace("network", "cluster");
                     assert.equal(entry.inputs.metadata.namespace, "sample");
                     assert.equal(entry.inputs.spec.address, undefined, "no address: reached through the owner's gateway");
-                    assert.deepEqual(entry.inputs.spec.labels, { app: "helloworld", "topology.istio.io/cluster": owner });
+                    assert.deepEqual(
+                        entry.inputs.spec.labels,
+                        { app: "helloworld" },
+                        "no topology.istio.io/cluster: istiod sets it itself",
+                    );
                     assert.equal(entry.inputs.spec.serviceAccount, "helloworld", "mutual TLS identity");
                     assert.deepEqual(customResourceErrors(entry.inputs), []);
                     assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
@@ -60,6 +65,7 @@ for (const count of [2, 3, 4]) {
                 for (const rule of rules) {
                     assert.equal(rule.inputs.spec.trafficPolicy.tls.mode, "ISTIO_MUTUAL");
                     assert.ok(rule.inputs.spec.trafficPolicy.outlierDetection);
+                    assert.deepEqual(rule.inputs.spec.trafficPolicy.loadBalancer, { localityLbSetting: { enabled: false } });
                     assert.deepEqual(customResourceErrors(rule.inputs), []);
                 }
                 const [entry] = crs(graph, "ServiceEntry", i);
@@ -97,7 +103,7 @@ test("gateways accept only exported hostnames, nothing else", async () => {
         assert.equal(reviews(i).length, 1);
         assert.equal(reviews(i)[0].inputs.spec.network, "network2");
         assert.equal(reviews(i)[0].inputs.spec.serviceAccount, "reviews");
-        assert.deepEqual(reviews(i)[0].inputs.spec.labels, { app: "reviews", "topology.istio.io/cluster": "cluster2" });
+        assert.deepEqual(reviews(i)[0].inputs.spec.labels, { app: "reviews" });
     }
 });
 
@@ -138,3 +144,44 @@ test("federated with a platform load balancer needs the gateway's address", asyn
         /clusters\[0\]\.gatewayAddress = undefined: is required with discovery federated and loadBalancer platform/,
     );
 });
+
+/**
+ * Istio's locality failover, as pilot applies it to a DestinationRule (loadbalancer.go): outlier
+ * detection turns failover on unless localityLbSetting.enabled is false; then endpoints in the
+ * caller's zone get priority 0, others in its region 1, the rest (and endpoints with no locality,
+ * such as address-less WorkloadEntries) lower, and Envoy sends everything to the best healthy
+ * priority. Without failover, every endpoint shares by weight.
+ */
+function trafficShares(rule: any, caller: { region: string; zone: string }, endpoints: { name: string; region?: string; zone?: string }[]) {
+    const policy = rule.spec.trafficPolicy;
+    const failover = policy.outlierDetection !== undefined && policy.loadBalancer?.localityLbSetting?.enabled !== false;
+    const priority = (e: (typeof endpoints)[number]) => (!failover ? 0 : e.region === caller.region ? (e.zone === caller.zone ? 0 : 1) : 2);
+    const best = Math.min(...endpoints.map(priority));
+    const chosen = endpoints.filter((e) => priority(e) === best);
+    return Object.fromEntries(endpoints.map((e) => [e.name, chosen.includes(e) ? 1 / chosen.length : 0]));
+}
+
+test(
+    "zoned clusters: federated DestinationRules keep balancing across networks (locality failover off)",
+    { skip: UPSTREAM_SKIP },
+    async () => {
+        const { graph } = await recordMesh({ clusterCount: "3", discovery: "federated" });
+        const rule = crs(graph, "DestinationRule", 1).find((r) => r.inputs.spec.host === "helloworld.sample.svc.cluster.local")!.inputs;
+        // cluster1's nodes carry zone labels; its peers are reached through address-less WorkloadEntries (no locality).
+        const caller = { region: "us-east-1", zone: "us-east-1a" };
+        const endpoints = [
+            { name: "local pod", region: "us-east-1", zone: "us-east-1a" },
+            { name: "network2 gateway" },
+            { name: "network3 gateway" },
+        ];
+        assert.deepEqual(trafficShares(rule, caller, endpoints), {
+            "local pod": 1 / 3,
+            "network2 gateway": 1 / 3,
+            "network3 gateway": 1 / 3,
+        });
+        // What the rule did before: outlier detection alone kept every call in the caller's zone.
+        const before = { spec: { trafficPolicy: { ...rule.spec.trafficPolicy, loadBalancer: undefined } } };
+        assert.deepEqual(trafficShares(before, caller, endpoints), { "local pod": 1, "network2 gateway": 0, "network3 gateway": 0 });
+        assert.deepEqual(customResourceErrors(rule), []);
+    },
+);

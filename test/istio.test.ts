@@ -67,7 +67,11 @@ test("istiod values: one mesh ID, distinct cluster names, network equal to the n
         const gw = r.gateway.inputs.values;
         assert.equal(gw.name, "istio-eastwestgateway");
         assert.equal(gw.networkGateway, `network${i}`);
-        assert.equal(gw.service.loadBalancerIP, `172.18.${128 + 8 * (i - 1)}.1`, "pinned to the pool's first address");
+        assert.deepEqual(
+            gw.service,
+            { annotations: { "metallb.io/loadBalancerIPs": `172.18.${128 + 8 * (i - 1)}.1` } },
+            "pinned to the pool's first address, not with the deprecated loadBalancerIP",
+        );
         assert.deepEqual(unknownValuePaths(gw, chartValues("gateway")), []);
         assert.deepEqual(gatewayValuesErrors(gw), []);
     }

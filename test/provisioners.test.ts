@@ -100,7 +100,9 @@ test("[existing] load balancers: MetalLB with the given range, or the platform's
         undefined,
         "real clusters keep the default",
     );
-    assert.equal(graph.named("cluster1-istio-eastwestgateway").inputs.values.service.loadBalancerIP, "10.0.10.1");
+    assert.deepEqual(graph.named("cluster1-istio-eastwestgateway").inputs.values.service, {
+        annotations: { "metallb.io/loadBalancerIPs": "10.0.10.1" },
+    });
     assert.equal(graph.resources.filter((r) => r.name.startsWith("cluster2-metallb")).length, 0, "platform: no MetalLB");
     assert.equal(graph.named("cluster2-istio-eastwestgateway").inputs.values.service, undefined);
     const read = graph.named("cluster2-istio-eastwestgateway-service");

@@ -1,8 +1,11 @@
 // Endpoint discovery: a reader token in every remote and a remote secret in every consumer.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
-import { Graph, Recorded, recordMesh } from "./harness";
+import { tempDir } from "./temp";
+import { Graph, Recorded, configFrom, recordMesh } from "./harness";
 
 const remoteSecrets = (g: Graph) =>
     g.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
@@ -66,7 +69,7 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
     }
 });
 
-test("each remote secret waits only for its namespace and its token: nothing waits for all clusters", async () => {
+test("each remote secret waits only for its namespace, its token and the remote's istiod (the reader RBAC): nothing waits for all clusters", async () => {
     const { graph } = await recordMesh({ clusterCount: "3", sampleApps: "false" });
     for (const secret of remoteSecrets(graph)) {
         const consumer = clusterOf(secret).replace("istio-", "");
@@ -79,7 +82,55 @@ test("each remote secret waits only for its namespace and its token: nothing wai
         const third = [1, 2, 3].find((k) => String(k) !== consumer && String(k) !== remote)!;
         assert.ok(!graph.waitsFor(secret, graph.named(`istio-${third}-cluster`)), "no wait on an unrelated cluster");
         assert.ok(!graph.waitsFor(secret, graph.named(`cluster${consumer}-istio-istiod`)), "no wait on the consumer's istiod");
+        assert.ok(graph.waitsFor(secret, graph.named(`cluster${remote}-istio-istiod`)), "the remote's ClusterRole binding exists first");
+        for (const later of ["eastwestgateway", "cross-network-gateway"]) {
+            assert.ok(!graph.waitsFor(secret, graph.named(`cluster${remote}-istio-${later}`)), `nothing else of the remote: ${later}`);
+        }
     }
+});
+
+test("existing clusters behind another CA: the remote kubeconfig carries the given CA bundle and TLS server name; without them, the token's CA", async () => {
+    const dir = tempDir("ca");
+    const ca = path.join(dir, "lb-ca.pem");
+    writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n");
+    const clusters = [
+        {
+            context: "east",
+            apiServer: "https://api.east.example.com",
+            apiServerCaFile: ca,
+            apiServerTlsServerName: "kubernetes.default.svc",
+        },
+        { context: "west", apiServer: "https://10.0.0.2:6443" },
+    ];
+    const { graph } = await recordMesh({ provisioner: "existing", clusters, sampleApps: "false" });
+    const kubeconfigOf = (remote: string) => {
+        const secret = remoteSecrets(graph).find((s) => s.inputs.metadata.annotations["networking.istio.io/cluster"] === remote)!;
+        return parse(secret.inputs.stringData[remote]).clusters[0].cluster;
+    };
+    const east = kubeconfigOf("cluster1");
+    assert.equal(Buffer.from(east["certificate-authority-data"], "base64").toString(), readFileSync(ca, "utf8"));
+    assert.equal(east["tls-server-name"], "kubernetes.default.svc");
+    const west = kubeconfigOf("cluster2");
+    assert.equal(
+        Buffer.from(west["certificate-authority-data"], "base64").toString(),
+        "ca-of-cluster2",
+        "the token's own CA (the mock names it after the cluster)",
+    );
+    assert.equal(west["tls-server-name"], undefined);
+
+    assert.throws(
+        () => configFrom({ provisioner: "existing", clusters: [{ ...clusters[0], apiServerCaFile: path.join(dir, "missing.pem") }] }),
+        /clusters\[0\]\.apiServerCaFile = ".*missing\.pem": cannot be read \(ENOENT\): must be the path of a PEM file\.$/,
+    );
+    writeFileSync(path.join(dir, "empty.pem"), "not a certificate");
+    assert.throws(
+        () => configFrom({ provisioner: "existing", clusters: [{ ...clusters[0], apiServerCaFile: path.join(dir, "empty.pem") }] }),
+        /holds no PEM certificate/,
+    );
+    assert.throws(
+        () => configFrom({ provisioner: "existing", clusters: [{ ...clusters[0], apiServerTlsServerName: "not a name" }] }),
+        /clusters\[0\]\.apiServerTlsServerName = "not a name": must be the DNS name in the API server's certificate\./,
+    );
 });
 
 test("growing from 3 to 4 clusters adds 2*3 secrets and changes no existing pair", async () => {

@@ -1,7 +1,7 @@
 // `npm run verify`: its logic against a fake mesh.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Pod, Transport, formatVerdict, parseEnvoyEndpoints, parseHello } from "../scripts/verify/logic";
+import { Pod, Transport, callCap, callNeeds, formatVerdict, parseEnvoyEndpoints, parseHello } from "../scripts/verify/logic";
 import { HELLOWORLD_CLUSTER, verify } from "../scripts/verify/run";
 
 interface FakeCluster {
@@ -18,10 +18,14 @@ function pod(name: string, ip: string, version?: string, ready = true): Pod {
     return { name, ip, ready, labels: version ? { app: "helloworld", version } : { app: "sleep" } };
 }
 
-function fakeMesh(clusters: Record<string, FakeCluster>): Transport {
+function fakeMesh(clusters: Record<string, FakeCluster>, dns: Record<string, string[]> = {}): Transport {
     const turn = new Map<string, number>();
     return {
         contexts: async () => Object.keys(clusters),
+        resolve: async (host) => {
+            if (!dns[host]) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
+            return dns[host];
+        },
         pods: async (context, _ns, selector) =>
             selector === "app=helloworld"
                 ? clusters[context].helloworld
@@ -152,4 +156,136 @@ test("--json output is the verdict as data", async () => {
     const json = JSON.parse(JSON.stringify(result));
     assert.equal(json.ok, true);
     assert.equal(json.clusters.length, 3);
+});
+
+test("without --calls verify stops as soon as every cluster and version answered, and prints its bound", async () => {
+    const result = await verify(fakeMesh(healthyMesh()), { contexts });
+    assert.equal(result.ok, true, formatVerdict(result));
+    // 3 clusters, needs: each of 3 clusters and 2 versions; p = 1/3 each: ceil(ln(0.001/(3*5)) / ln(2/3)) = 24.
+    assert.deepEqual(
+        result.clusters.map((c) => c.calls),
+        [
+            { made: 3, cap: 24 },
+            { made: 3, cap: 24 },
+            { made: 3, cap: 24 },
+        ],
+    );
+    assert.match(
+        formatVerdict(result),
+        /calls: 3, stopping once every cluster and version answered; at most 24, so a healthy mesh fails by chance with probability < 0\.1%/,
+    );
+    const fixed = await verify(fakeMesh(healthyMesh()), { contexts, calls: 5 });
+    assert.deepEqual(fixed.clusters[0].calls, { made: 5 }, "--calls is exact");
+});
+
+test("the cap follows the mesh: more clusters, more calls; one cluster running both versions", () => {
+    const mesh = (n: number) => new Map(Array.from({ length: n }, (_, k) => [`c${k + 1}`, [{ version: k + 1 === n ? "v2" : "v1" }]]));
+    assert.equal(callCap(callNeeds(mesh(3)), 3), 24);
+    assert.equal(callCap(callNeeds(mesh(16)), 16), Math.ceil(Math.log(0.001 / (16 * 18)) / Math.log(15 / 16)));
+    const single = callNeeds(new Map([["c1", [{ version: "v1" }, { version: "v2" }]]]));
+    assert.deepEqual(
+        single.map((n) => [n.what, n.p]),
+        [
+            ["an answer from c1", 1],
+            ["an answer from v1", 0.5],
+            ["an answer from v2", 0.5],
+        ],
+    );
+});
+
+/** Deterministic pseudo-random numbers (mulberry32), so the statistics below never flake. */
+function random(seed: number): () => number {
+    return () => {
+        seed = (seed + 0x6d2b79f5) | 0;
+        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+
+/** N clusters, v1 in 1..N-1, v2 in N; each call lands in a uniformly random cluster, as Istio balances them. */
+function randomMesh(n: number, next: () => number, silent?: number): Transport {
+    const name = (j: number) => `c${j}`;
+    const version = (j: number) => (j === n ? "v2" : "v1");
+    return {
+        contexts: async () => Array.from({ length: n }, (_, k) => name(k + 1)),
+        resolve: async () => [],
+        pods: async (context, _ns, selector) => {
+            const j = Number(context.slice(1));
+            return selector === "app=helloworld"
+                ? [pod(`helloworld-${version(j)}-${j}`, `10.${100 + j}.0.5`, version(j))]
+                : [pod(`sleep-${j}`, "10.0.0.1")];
+        },
+        gatewayAddress: async (context) => `172.18.${Number(context.slice(1))}.1`,
+        exec: async (context, _ns, _pod, container) => {
+            const i = Number(context.slice(1));
+            if (container === "istio-proxy") {
+                const eps = [
+                    `10.${100 + i}.0.5:5000`,
+                    ...Array.from({ length: n }, (_, k) => k + 1)
+                        .filter((j) => j !== i)
+                        .map((j) => `172.18.${j}.1:15443`),
+                ];
+                return { code: 0, stdout: eps.map((e) => `${HELLOWORLD_CLUSTER}::${e}::health_flags::healthy`).join("\n"), stderr: "" };
+            }
+            const j = 1 + Math.floor(next() * n);
+            if (j === silent) return { code: 28, stdout: "", stderr: "curl: (28) Operation timed out" };
+            return { code: 0, stdout: `Hello version: ${version(j)}, instance: helloworld-${version(j)}-${j}\n`, stderr: "" };
+        },
+    };
+}
+
+for (const [n, runs] of [
+    [3, 2000],
+    [6, 1000],
+    [16, 300],
+] as const) {
+    test(`N = ${n}: a healthy mesh with random answers fails by chance less often than the bound; a silent peer always fails`, async () => {
+        const next = random(n * 7919);
+        let falseFails = 0;
+        let calls = 0;
+        for (let run = 0; run < runs; run++) {
+            const result = await verify(randomMesh(n, next), { contexts: Array.from({ length: n }, (_, k) => `c${k + 1}`) });
+            if (!result.ok) falseFails++;
+            calls += result.clusters.reduce((sum, c) => sum + c.calls.made, 0);
+        }
+        // The union bound makes the true rate far lower than 0.1%; allow the bound itself over these runs.
+        assert.ok(falseFails <= Math.max(1, Math.ceil(runs * 0.001)), `${falseFails} false FAILs in ${runs} runs`);
+        const cap = callCap(
+            callNeeds(new Map(Array.from({ length: n }, (_, k) => [`c${k + 1}`, [{ version: k + 1 === n ? "v2" : "v1" }]]))),
+            n,
+        );
+        assert.ok(calls / (runs * n) < cap / 2, `stops early on average (${(calls / (runs * n)).toFixed(1)} calls of at most ${cap})`);
+
+        for (const silent of [1, n]) {
+            const result = await verify(randomMesh(n, next, silent), { contexts: Array.from({ length: n }, (_, k) => `c${k + 1}`) });
+            assert.equal(result.ok, false, `peer c${silent} never answers`);
+            const other = result.clusters.find((c) => c.context !== `c${silent}`)!;
+            assert.equal(other.calls.made, cap, "called up to the cap before deciding");
+        }
+    });
+}
+
+test("gateways that are hostnames: matched by what they resolve to, or by elimination when they do not resolve here", async () => {
+    const mesh = healthyMesh();
+    mesh["istio-2"].gateway = "ew.istio-2.example.com";
+    mesh["istio-3"].gateway = "ew.istio-3.example.com";
+    const resolved = await verify(fakeMesh(mesh, { "ew.istio-2.example.com": ["172.18.136.1"] }), { contexts });
+    assert.equal(resolved.ok, true, formatVerdict(resolved));
+    const text = formatVerdict(resolved);
+    assert.match(text, /istio-2's gateway ew\.istio-2\.example\.com resolves to 172\.18\.136\.1 \(istiod gives sidecars the IPs\)/);
+    assert.match(
+        text,
+        /istio-3's gateway ew\.istio-3\.example\.com does not resolve here: any 15443 endpoint that no other peer claims counts as it/,
+    );
+
+    // Resolving to an address the sidecar does not know is broken discovery.
+    const wrong = await verify(fakeMesh(mesh, { "ew.istio-2.example.com": ["203.0.113.9"], "ew.istio-3.example.com": ["172.18.144.1"] }), {
+        contexts,
+    });
+    assert.deepEqual(wrong.clusters[0].missingGateways, [{ context: "istio-2", address: "ew.istio-2.example.com" }]);
+    // By elimination, one unclaimed endpoint cannot stand for two unresolved peers.
+    mesh["istio-1"].endpoints = mesh["istio-1"].endpoints.filter((e) => !e.startsWith("172.18.144.1"));
+    const short = await verify(fakeMesh(mesh), { contexts, calls: 3 });
+    assert.equal(short.clusters[0].missingGateways.length, 1);
 });

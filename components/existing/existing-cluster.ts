@@ -15,6 +15,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
     public readonly spec: ClusterSpec;
     public readonly provider: k8s.Provider;
     public readonly apiServer: pulumi.Output<string>;
+    public readonly apiServerTls?: MeshCluster["apiServerTls"];
     public readonly loadBalancer: MeshCluster["loadBalancer"];
     public readonly kubectlEnv: pulumi.Output<Record<string, string>>;
     /** Never deleted with anything: destroy removes what the program installed, one by one. */
@@ -38,6 +39,13 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
             { parent: this },
         );
         this.apiServer = pulumi.output(apiServer);
+        const { apiServerCaData, apiServerTlsServerName } = spec.existing;
+        if (apiServerCaData || apiServerTlsServerName) {
+            this.apiServerTls = {
+                ...(apiServerCaData ? { caData: apiServerCaData } : {}),
+                ...(apiServerTlsServerName ? { serverName: apiServerTlsServerName } : {}),
+            };
+        }
         const lb = spec.loadBalancer;
         if (lb.type === "metallb") {
             this.loadBalancer = {
@@ -48,9 +56,11 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
                 announceFromExcludedNodes: false,
             };
         } else if (lb.type === "platform") {
-            this.loadBalancer = lb.gatewayAddress
-                ? { type: "platform", gatewayAddress: pulumi.output(lb.gatewayAddress) }
-                : { type: "platform" };
+            this.loadBalancer = {
+                type: "platform",
+                ...(lb.gatewayAddress ? { gatewayAddress: pulumi.output(lb.gatewayAddress) } : {}),
+                ...(lb.serviceAnnotations ? { serviceAnnotations: lb.serviceAnnotations } : {}),
+            };
         } else {
             throw new Error(`cluster ${spec.clusterName}: load balancer ${lb.type} is for kind clusters`);
         }

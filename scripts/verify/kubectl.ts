@@ -1,4 +1,5 @@
 // The real transport: kubectl against the kube contexts of the mesh.
+import { lookup } from "node:dns/promises";
 import { execFile } from "child_process";
 import { Pod, Transport } from "./logic";
 
@@ -46,6 +47,10 @@ export const kubectlTransport: Transport = {
             "jsonpath={.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}",
         ]);
         return result.code === 0 ? result.stdout.trim() : "";
+    },
+    async resolve(host) {
+        const found = await lookup(host, { all: true, family: 4 });
+        return found.map((a) => a.address);
     },
     exec(context, namespace, pod, container, command) {
         return kubectl(["--context", context, "-n", namespace, "exec", pod, "-c", container, "--", ...command]);

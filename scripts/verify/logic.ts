@@ -11,8 +11,10 @@ export interface Pod {
 export interface Transport {
     contexts(): Promise<string[]>;
     pods(context: string, namespace: string, selector: string): Promise<Pod[]>;
-    /** The east-west gateway's external address, or "" when it has none. */
+    /** The east-west gateway's external address (an IP or a hostname), or "" when it has none. */
     gatewayAddress(context: string): Promise<string>;
+    /** The IPv4 addresses a gateway hostname resolves to (istiod resolves them the same way); [] if none. */
+    resolve(host: string): Promise<string[]>;
     exec(
         context: string,
         namespace: string,
@@ -55,14 +57,59 @@ export function parseEnvoyEndpoints(clustersText: string, envoyCluster: string):
     return endpoints;
 }
 
+/** A healthy mesh fails verify by chance with at most this probability. */
+export const FALSE_FAIL_BOUND = 0.001;
+
+/** Something a calling cluster must see at least once, and its probability per call. */
+export interface Need {
+    what: string;
+    p: number;
+    met: (answer: { version: string; cluster: string }) => boolean;
+}
+
+/**
+ * What a calling cluster must see: an answer from every cluster that runs helloworld (so traffic
+ * crossed clusters and no peer is silent) and from every version. Istio gives each remote network
+ * one gateway endpoint weighted by its endpoints (EndpointsByNetworkFilter), so a call lands in
+ * cluster j with probability (helloworld pods in j) / (all helloworld pods).
+ */
+export function callNeeds(podsByCluster: Map<string, { version: string }[]>): Need[] {
+    const total = [...podsByCluster.values()].reduce((n, pods) => n + pods.length, 0);
+    if (total === 0) return [];
+    const needs: Need[] = [];
+    for (const [cluster, pods] of podsByCluster) {
+        if (pods.length > 0) needs.push({ what: `an answer from ${cluster}`, p: pods.length / total, met: (a) => a.cluster === cluster });
+    }
+    const versions = [...new Set([...podsByCluster.values()].flat().map((p) => p.version))].sort();
+    for (const version of versions) {
+        const p = [...podsByCluster.values()].flat().filter((pod) => pod.version === version).length / total;
+        needs.push({ what: `an answer from ${version}`, p, met: (a) => a.version === version });
+    }
+    return needs;
+}
+
+/**
+ * Calls after which a healthy mesh has met every need of every calling cluster except with
+ * probability `bound`: by the union bound over N callers and E needs, N * E * (1 - pMin)^K <= bound.
+ */
+export function callCap(needs: Need[], callers: number, bound = FALSE_FAIL_BOUND): number {
+    const pMin = Math.min(...needs.map((n) => n.p));
+    if (needs.length === 0 || pMin >= 1) return 1;
+    return Math.ceil(Math.log(bound / (callers * needs.length)) / Math.log(1 - pMin));
+}
+
 export interface ClusterReport {
     context: string;
+    /** Calls made, and the cap when verify decided when to stop (not with --calls). */
+    calls: { made: number; cap?: number };
     /** Calls by answering version and cluster. */
     answers: { version: string; cluster: string; count: number }[];
     failures: string[];
     endpoints: Endpoint[];
     /** Peers whose east-west gateway is not among the endpoints: discovery broken. */
     missingGateways: { context: string; address: string }[];
+    /** How hostname gateways were matched. */
+    notes?: string[];
     problems: string[];
     ok: boolean;
 }
@@ -79,9 +126,10 @@ export function judge(
     calls: (Answer | { error: string })[],
     instanceCluster: Map<string, string>,
     endpoints: Endpoint[],
-    peerGateways: { context: string; address: string }[],
+    peerGateways: PeerGateway[],
     allVersions: string[],
     problems: string[] = [],
+    cap?: number,
 ): ClusterReport {
     const counts = new Map<string, { version: string; cluster: string; count: number }>();
     const failures: string[] = [];
@@ -97,9 +145,16 @@ export function judge(
         counts.set(key, entry);
     }
     const answers = [...counts.values()].sort((a, b) => a.version.localeCompare(b.version) || a.cluster.localeCompare(b.cluster));
-    const missingGateways = peerGateways.filter(
-        (gw) => !gw.address || !endpoints.some((e) => e.address === gw.address && e.port === 15443),
-    );
+    const gatewayEndpoints = endpoints.filter((e) => e.port === 15443).map((e) => e.address);
+    const claimed = new Set(peerGateways.flatMap((gw) => gw.addresses));
+    // A hostname that does not resolve here: any 15443 endpoint that no other peer claims is its.
+    let unclaimed = gatewayEndpoints.filter((a) => !claimed.has(a)).length;
+    const missingGateways: { context: string; address: string }[] = [];
+    for (const gw of peerGateways) {
+        const found =
+            gw.addresses.length > 0 ? gw.addresses.some((a) => gatewayEndpoints.includes(a)) : gw.address !== "" && unclaimed-- > 0;
+        if (!found) missingGateways.push({ context: gw.context, address: gw.address });
+    }
     const all = [...problems];
     for (const gw of missingGateways) {
         all.push(
@@ -115,7 +170,27 @@ export function judge(
     if (calls.length > 0 && !answers.some((a) => a.cluster !== context && a.cluster !== "unknown")) {
         all.push("traffic: no answer came from another cluster");
     }
-    return { context, answers, failures, endpoints, missingGateways, problems: all, ok: all.length === 0 };
+    return {
+        context,
+        calls: { made: calls.length, ...(cap ? { cap } : {}) },
+        answers,
+        failures,
+        endpoints,
+        missingGateways,
+        problems: all,
+        ok: all.length === 0,
+    };
+}
+
+/** A peer's east-west gateway as verify looks for it among the sidecar's endpoints. */
+export interface PeerGateway {
+    context: string;
+    /** As the Service reports it: an IP or a hostname ("" when pending). */
+    address: string;
+    /** The IPs to look for: the address itself, or what the hostname resolves to ([] if it does not). */
+    addresses: string[];
+    /** How a hostname was matched, for the report. */
+    note?: string;
 }
 
 export function verdict(reports: ClusterReport[], versions: string[]): Verdict {
@@ -135,6 +210,13 @@ export function formatVerdict(v: Verdict): string {
             const eps = r.endpoints.map((e) => `${e.address}:${e.port}${e.healthy ? "" : " (unhealthy)"}`);
             lines.push(`  helloworld endpoints known to the sidecar: ${eps.join(", ") || "none"}`);
         }
+        if (r.calls.cap) {
+            lines.push(
+                `  calls: ${r.calls.made}, stopping once every cluster and version answered; at most ${r.calls.cap}, ` +
+                    `so a healthy mesh fails by chance with probability < ${FALSE_FAIL_BOUND * 100}%`,
+            );
+        }
+        for (const note of r.notes ?? []) lines.push(`  ${note}`);
         for (const p of r.problems) lines.push(`  ✗ ${p}`);
         if (r.ok) lines.push("  ✓ discovery complete, every version answered, traffic crossed clusters");
     }

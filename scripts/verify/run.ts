@@ -1,12 +1,27 @@
 // Runs the verification against a Transport: the lab's curl loop and proxy-config check, per cluster.
-import { Answer, ClusterReport, Pod, Transport, Verdict, judge, parseEnvoyEndpoints, parseHello, verdict } from "./logic";
+import { isIPv4 } from "node:net";
+import {
+    Answer,
+    ClusterReport,
+    PeerGateway,
+    Pod,
+    Transport,
+    Verdict,
+    callCap,
+    callNeeds,
+    judge,
+    parseEnvoyEndpoints,
+    parseHello,
+    verdict,
+} from "./logic";
 
 export const SAMPLE_NAMESPACE = "sample";
 export const HELLOWORLD_CLUSTER = "outbound|5000||helloworld.sample.svc.cluster.local";
 
 export interface VerifyOptions {
     contexts: string[];
-    calls: number;
+    /** A fixed number of calls per cluster; unset: call until decided, within the error bound. */
+    calls?: number;
     progress?: (message: string) => void;
 }
 
@@ -47,10 +62,13 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         }
     }
     const allVersions = [...versions].sort();
+    const needs = callNeeds(new Map(clusters.map((c) => [c.context, c.helloworld.map((p) => ({ version: p.labels.version ?? "" }))])));
+    const cap = options.calls ?? callCap(needs, clusters.length);
+    const gateways = await Promise.all(clusters.map((c) => peerGateway(transport, c.context, c.gateway)));
 
     const reports: ClusterReport[] = [];
     for (const c of clusters) {
-        const peers = clusters.filter((p) => p.context !== c.context).map((p) => ({ context: p.context, address: p.gateway }));
+        const peers = gateways.filter((gw) => gw.context !== c.context);
         const sleep: Pod | undefined = c.sleep.find((p) => p.ready);
         if (!sleep) {
             const why = c.sleep.length === 0 ? "there is no sleep pod" : `sleep pod ${c.sleep[0].name} is not ready`;
@@ -77,8 +95,9 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         }
 
         const calls: (Answer | { error: string })[] = [];
-        for (let k = 1; k <= options.calls; k++) {
-            progress(`${c.context}: call ${k}/${options.calls}`);
+        const unmet = new Set(needs);
+        for (let k = 1; k <= cap && (options.calls !== undefined || unmet.size > 0); k++) {
+            progress(`${c.context}: call ${k}/${options.calls ?? `at most ${cap}`}`);
             const result = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "sleep", [
                 "curl",
                 "-sS",
@@ -88,8 +107,34 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
             ]);
             const answer = result.code === 0 ? parseHello(result.stdout) : undefined;
             calls.push(answer ?? { error: (result.stderr || result.stdout).trim().split("\n").pop() || `exit ${result.code}` });
+            if (answer) {
+                const landed = { version: answer.version, cluster: instanceCluster.get(answer.instance) ?? "unknown" };
+                for (const need of unmet) if (need.met(landed)) unmet.delete(need);
+            }
         }
-        reports.push(judge(c.context, calls, instanceCluster, endpoints, peers, allVersions, problems));
+        const report = judge(
+            c.context,
+            calls,
+            instanceCluster,
+            endpoints,
+            peers,
+            allVersions,
+            problems,
+            options.calls === undefined ? cap : undefined,
+        );
+        const notes = peers.flatMap((gw) => (gw.note ? [gw.note] : []));
+        reports.push(notes.length > 0 ? { ...report, notes } : report);
     }
     return verdict(reports, allVersions);
+}
+
+/** A peer's gateway with the IPs to look for: a hostname is resolved as istiod resolves it. */
+async function peerGateway(transport: Transport, context: string, address: string): Promise<PeerGateway> {
+    if (address === "" || isIPv4(address)) return { context, address, addresses: address ? [address] : [] };
+    const resolved = await transport.resolve(address).catch(() => [] as string[]);
+    const note =
+        resolved.length > 0
+            ? `${context}'s gateway ${address} resolves to ${resolved.join(", ")} (istiod gives sidecars the IPs)`
+            : `${context}'s gateway ${address} does not resolve here: any 15443 endpoint that no other peer claims counts as it`;
+    return { context, address, addresses: resolved, note };
 }
