@@ -1,5 +1,6 @@
 // Runs the program under Pulumi mocks and records every resource with its options
 // (dependencies, parent, deletedWith, secret inputs), so tests can assert the graph.
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
@@ -7,6 +8,9 @@ import * as state from "@pulumi/pulumi/runtime/state";
 import { MeshConfig, parseConfig } from "../components/config";
 import { buildMesh, Mesh } from "../components/mesh";
 import { emulateTls } from "./tls-emulator";
+
+// No test (and no plan) reads the user's kubeconfig: tests that need one set their own.
+process.env.KUBECONFIG = "/nonexistent/istio-multicluster-test/kubeconfig";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -19,12 +23,16 @@ export interface Recorded {
     custom: boolean;
     read: boolean;
     dependencies: string[];
+    /** The URNs whose outputs its inputs take (dependencies without the dependsOn ordering). */
+    inputDependencies: string[];
     deletedWith: string;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
     provider: string;
     /** Inputs with secret wrappers removed. */
     inputs: any;
+    /** Inputs with every secret replaced by {"[secret]": a short digest}: safe to print. */
+    redacted: any;
     /** Top-level input names that were secret. */
     secretInputs: string[];
     /** What the mock returned as outputs. */
@@ -33,6 +41,19 @@ export interface Recorded {
 
 function isSecret(value: any): boolean {
     return value !== null && typeof value === "object" && value[SIG_KEY] === SECRET_SIG;
+}
+
+export function redact(value: any): any {
+    if (isSecret(value))
+        return {
+            "[secret]": createHash("sha256")
+                .update(JSON.stringify(unwrap(value.value)) ?? "")
+                .digest("hex")
+                .slice(0, 12),
+        };
+    if (Array.isArray(value)) return value.map(redact);
+    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
+    return value;
 }
 
 export function unwrap(value: any): any {
@@ -71,7 +92,8 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
         case "command:local:Command": {
             const env = plain.environment ?? {};
             const create: string = plain.create ?? "";
-            if (create.endsWith("kind-cluster.ts create")) {
+            // .sh: the scripts of earlier releases, which `npm run plan-diff --base` evaluates too.
+            if (/kind-cluster\.(ts|sh) create$/.test(create)) {
                 const index = Number(/(\d+)$/.exec(env.KIND_CLUSTER_NAME)?.[1] ?? 0);
                 const network = [{ Subnet: "fc00:f853:ccd:e793::/64" }, { Subnet: "172.18.0.0/16", Gateway: "172.18.0.1" }];
                 return {
@@ -79,7 +101,7 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
                     stdout: `Creating cluster...\n${JSON.stringify({ apiServer: `https://172.18.0.${index + 1}:6443`, network })}`,
                 };
             }
-            if (create.endsWith("kind-cluster.ts kubeconfig")) {
+            if (/kind-cluster\.(ts|sh) kubeconfig$/.test(create)) {
                 return { ...plain, stdout: `apiVersion: v1\nkind: Config\n# admin credentials of ${env.KIND_CLUSTER_NAME}\n` };
             }
             if (create.endsWith("images.ts save")) return { ...plain, stdout: "/cache/images-0123456789abcdef.tar\n" };
@@ -131,11 +153,15 @@ class RecordingMonitor extends MockMonitor {
             custom: read || req.getCustom(),
             read,
             dependencies: req.getDependenciesList(),
+            inputDependencies: read
+                ? []
+                : [...new Set([...req.getPropertydependenciesMap().entries()].flatMap(([, deps]: [string, any]) => deps.getUrnsList()))],
             deletedWith: read ? "" : req.getDeletedwith(),
             deleteBeforeReplace: read ? false : req.getDeletebeforereplace(),
             additionalSecretOutputs: read ? [] : req.getAdditionalsecretoutputsList(),
             provider: req.getProvider(),
             inputs: unwrap(inputs),
+            redacted: redact(inputs),
             secretInputs: Object.entries(inputs)
                 .filter(([, v]) => isSecret(v))
                 .map(([k]) => k),

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import ts from "typescript";
 import { record } from "./harness";
-import { stackConfig } from "./stack-config";
+import { stackConfig } from "../scripts/stack-config";
 
 const ROOT = path.join(__dirname, "..");
 const LOADER = path.join(__dirname, "language-host", "load.js");

@@ -41,7 +41,7 @@ for (const value of ["abc", "2.5"]) {
         assert.deepEqual(resourcesInState(), []);
         assert.match(
             project.stackFile(),
-            new RegExp(`^  istio-multicluster:clusterCount: "${value}"$`, "m"),
+            new RegExp(`^  istio-multicluster:clusterCount: "?${value}"?$`, "m"),
             "--config writes the stack file",
         );
     });

@@ -1,7 +1,7 @@
 // The real-tools tier: real Pulumi CLI and language host (scripts/real-tools/build.sh), run on a
 // throwaway copy of the project with its own file backend, PULUMI_HOME and passphrase.
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -42,7 +42,7 @@ export interface PulumiProject {
     remove(): void;
 }
 
-const PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "README.md"];
+const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "README.md"];
 
 /**
  * A copy of the project (node_modules linked) with stack `dev` on a temporary file backend.
@@ -82,7 +82,7 @@ export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject
             return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
         },
         stackFile: () => readFileSync(stackFile, "utf8"),
-        resetStack: () => writeFileSync(stackFile, initial),
+        resetStack: () => (initial === undefined ? rmSync(stackFile, { force: true }) : writeFileSync(stackFile, initial)),
         remove: () => rmSync(base, { recursive: true, force: true }),
     };
     const stackFile = path.join(dir, "Pulumi.dev.yaml");
@@ -90,6 +90,6 @@ export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject
         const init = project.run(["stack", "init", "dev"]);
         if (init.status !== 0) throw new Error(`pulumi stack init dev: ${init.stderr}`);
     }
-    const initial = project.stackFile();
+    const initial = existsSync(stackFile) ? project.stackFile() : undefined;
     return project;
 }

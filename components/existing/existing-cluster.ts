@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { intToIp, ipToInt, parseCidr } from "../address-plan";
 import { MeshCluster } from "../cluster";
 import { ClusterSpec } from "../config";
+import { contextTarget } from "./kube-context";
 
 /** First address of a MetalLB range ("a-b" or a CIDR, whose network address is skipped). */
 export function firstAddress(range: string): string {
@@ -27,14 +28,19 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
         if (!spec.existing) throw new Error(`cluster ${spec.clusterName} is not an existing cluster`);
         const { kubeconfig, apiServer } = spec.existing;
         this.spec = spec;
+        const target = contextTarget(spec.context, kubeconfig);
+        const providerKubeconfig =
+            kubeconfig ??
+            (target.kubeconfig && ("file" in target.kubeconfig ? target.kubeconfig.file : pulumi.secret(target.kubeconfig.content)));
         this.provider = new k8s.Provider(
             `${name}-provider`,
             {
                 context: spec.context,
-                ...(kubeconfig ? { kubeconfig } : {}),
-                // Without it, a different KUBECONFIG on another machine would replace the provider and
-                // with it every resource in the cluster.
-                clusterIdentifier: `${spec.context}@${apiServer}`,
+                ...(providerKubeconfig ? { kubeconfig: providerKubeconfig } : {}),
+                // The cluster the provider talks to: its context and that context's server. Another
+                // KUBECONFIG on another machine, or a new peer-facing apiServer, replaces nothing.
+                // (Without a readable kubeconfig, as in a plan under mocks: the context alone.)
+                clusterIdentifier: target.server ? `${spec.context}@${target.server}` : spec.context,
             },
             { parent: this },
         );

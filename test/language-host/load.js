@@ -6,7 +6,7 @@
 // line per config: {"ok":true,"types":{type: count}} or {"ok":false,"error":"..."}.
 //   node test/language-host/load.js [PROGRAM.ts]
 // LOAD_CONFIGS is a JSON list of config maps (keys without the project prefix), each laid over
-// Pulumi.yaml's defaults and Pulumi.dev.yaml as the CLI merges them; the program is loaded once
+// Pulumi.yaml's defaults as the CLI merges them; the program is loaded once
 // per map (one compile).
 "use strict";
 const path = require("path");
@@ -29,7 +29,7 @@ require(tsnodeRequire).register({
 
 const pulumi = require("@pulumi/pulumi");
 const { record } = require("../harness.ts");
-const { stackConfig } = require("../stack-config.ts");
+const { stackConfig } = require("../../scripts/stack-config.ts");
 
 async function load(overrides) {
     pulumi.runtime.setAllConfig(stackConfig(overrides));

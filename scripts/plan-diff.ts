@@ -1,0 +1,97 @@
+// npm run plan-diff -- --base REF [--config key=value ...] [--stack dev] [--json]
+// What a change does to the mesh, with no cluster and no state: the program is evaluated under
+// deterministic mocks at REF and in the working tree, each side with its own Pulumi.yaml and
+// stack file, and the resources are compared per cluster. Exits 0 whatever the diff.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { parseFlags, usageError } from "./cli";
+import { formatPlanDiff, planDiff } from "./plan-diff/diff";
+import type { PlannedResource } from "./plan-diff/record";
+
+const ROOT = path.join(__dirname, "..");
+const USAGE = `Usage: npm run plan-diff -- --base REF [options]
+
+Evaluates the program under mocks at git REF and in the working tree and prints, per cluster, the
+resources added, removed, replaced and updated, with the inputs that changed (secrets as [secret]).
+Needs no cluster, no state and no Pulumi CLI. Exits 0 whatever the diff; 2 on bad arguments.
+
+Options:
+  --base REF           the commit, branch or tag to compare with (required)
+  --config key=value   config for both sides, e.g. --config clusterCount=4 (repeatable; the
+                       istio-multicluster: prefix is optional)
+  --stack NAME         whose stack file each side reads if it has one (default dev)
+  --json               the diff as JSON
+  -h, --help           this text
+`;
+
+function git(args: string[]): string {
+    const result = spawnSync("git", args, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr.trim()}`);
+    return result.stdout;
+}
+
+/** The program at `ref` as files in a temporary folder, with this checkout's dependencies. */
+function checkout(ref: string, dir: string): void {
+    const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
+    if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
+    const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new Error(`extracting ${ref}: ${untar.stderr.toString().trim()}`);
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
+
+function record(dir: string, config: Record<string, string>, stack: string, side: string): PlannedResource[] {
+    const result = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "plan-diff", "record.ts"), dir], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "", PLAN_CONFIG: JSON.stringify(config), PLAN_STACK: stack },
+        maxBuffer: 256 * 1024 * 1024,
+    });
+    if (result.status !== 0) throw new Error(`evaluating the program at ${side} failed: ${result.stderr.trim()}`);
+    return JSON.parse(result.stdout);
+}
+
+function main(): void {
+    const flags = parseFlags(process.argv.slice(2), USAGE, {
+        base: { type: "string" },
+        config: { type: "string", multiple: true },
+        stack: { type: "string" },
+        json: { type: "boolean" },
+    });
+    if (!flags.base) usageError(USAGE, "--base REF is required");
+    const config: Record<string, string> = {};
+    for (const pair of flags.config ?? []) {
+        const match = /^(?:istio-multicluster:)?([A-Za-z][\w]*)=(.*)$/s.exec(pair);
+        if (!match) usageError(USAGE, `--config takes key=value (got "${pair}")`);
+        config[match[1]] = match[2];
+    }
+    const stack = flags.stack ?? "dev";
+    const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
+    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-plan-diff-"));
+    try {
+        checkout(commit, dir);
+        const base = record(dir, config, stack, `${flags.base} (${commit.slice(0, 7)})`);
+        const head = record(ROOT, config, stack, "the working tree");
+        const diff = planDiff(base, head);
+        const title = `plan-diff: ${flags.base} (${commit.slice(0, 7)}) -> working tree${
+            Object.keys(config).length
+                ? `, with ${Object.entries(config)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(" ")}`
+                : ""
+        }`;
+        process.stdout.write(
+            flags.json ? `${JSON.stringify({ base: flags.base, commit, config, ...diff }, null, 2)}\n` : `${formatPlanDiff(diff, title)}\n`,
+        );
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+try {
+    main();
+} catch (error) {
+    process.stderr.write(`plan-diff: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+}

@@ -1,0 +1,184 @@
+// npm run plan-diff: a throwaway git repository holding this project, a commit as the base, and
+// edits in its working tree, as in a pull request.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { before, test } from "node:test";
+import { tempDir } from "./temp";
+
+const ROOT = path.join(__dirname, "..");
+let repo: string;
+
+function sh(cmd: string, args: string[], cwd = repo) {
+    const result = spawnSync(cmd, args, {
+        cwd,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "", GIT_CONFIG_GLOBAL: "/dev/null" },
+    });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+before(() => {
+    repo = path.join(tempDir("plan-diff"), "repo");
+    const files = sh("git", ["ls-files", "-co", "--exclude-standard"], ROOT).stdout.trim().split("\n");
+    for (const file of files) {
+        mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
+        cpSync(path.join(ROOT, file), path.join(repo, file));
+    }
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(repo, "node_modules"));
+    assert.equal(sh("git", ["init", "-q", "-b", "main"]).status, 0);
+    writeFileSync(path.join(repo, ".git", "info", "exclude"), "node_modules\n"); // a symlink here, which `node_modules/` does not match
+    for (const args of [
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base"],
+    ]) {
+        assert.equal(sh("git", args).status, 0);
+    }
+});
+
+function planDiff(...args: string[]) {
+    const result = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "main", ...args]);
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+}
+
+/** Sets Pulumi.yaml's default of `key` in the working tree (what a pull request would change). */
+function setDefault(key: string, value: string): () => void {
+    const file = path.join(repo, "Pulumi.yaml");
+    const original = readFileSync(file, "utf8");
+    const changed = original.replace(new RegExp(`(\\n  ${key}:\\n(?:    .*\\n)*?    default: ).*`), `$1${value}`);
+    assert.notEqual(changed, original);
+    writeFileSync(file, changed);
+    return () => writeFileSync(file, original);
+}
+
+test("no change: an empty diff, exit 0", () => {
+    assert.equal(
+        planDiff(),
+        "plan-diff: main (" +
+            sh("git", ["rev-parse", "--short=7", "main"]).stdout.trim() +
+            ") -> working tree\nsummary: no change to the declared mesh\n",
+    );
+});
+
+test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each existing cluster gains its pair of secrets; v2 moves to cluster4", () => {
+    const restore = setDefault("clusterCount", "4");
+    try {
+        const json = JSON.parse(planDiff("--json"));
+        const inGroup = (group: string, change: string) =>
+            json.resources
+                .filter((r: any) => r.group === group && r.change === change)
+                .map((r: any) => r.name)
+                .sort();
+        assert.ok(inGroup("cluster4", "add").length > 30, "the new cluster's resources");
+        assert.deepEqual(inGroup("cluster4", "remove"), []);
+        for (const i of [1, 2, 3]) {
+            const added = json.resources.filter(
+                (r: any) => r.group === `cluster${i}` && r.change === "add" && r.type === "kubernetes:core/v1:Secret",
+            );
+            assert.deepEqual(
+                added.map((r: any) => r.name).sort(),
+                [`cluster${i}-reads-cluster4-remote-secret`, `cluster4-reads-cluster${i}-token`].sort(),
+            );
+        }
+        assert.deepEqual(inGroup("cluster3", "remove"), ["cluster3-samples-helloworld-v2"].sort());
+        assert.deepEqual(
+            inGroup("cluster3", "add").filter((n: string) => n.includes("helloworld")),
+            ["cluster3-samples-helloworld-v1"],
+        );
+        assert.deepEqual(inGroup("cluster1", "update"), [], "nothing else changes in cluster1");
+        // The same config on both sides cancels out.
+        assert.match(planDiff("--config", "clusterCount=2"), /summary: no change to the declared mesh\n$/);
+    } finally {
+        restore();
+    }
+});
+
+test("a new Istio version: every cluster's Helm releases change, with the version paths named", () => {
+    const restore = setDefault("istioVersion", '"1.31.4"');
+    try {
+        const text = planDiff();
+        for (const i of [1, 2, 3]) {
+            for (const release of ["istio-base", "istiod", "eastwestgateway"]) {
+                assert.match(
+                    text,
+                    new RegExp(
+                        `  ~  kubernetes:helm.sh/v3:Release cluster${i}-istio-${release}\\n(       .*\\n)*?       version: "1\\.31\\.1" -> "1\\.31\\.4"\\n`,
+                    ),
+                );
+            }
+            assert.match(
+                text,
+                new RegExp(`cluster${i}-istio-istiod\\n(       .*\\n)*?       values\\.global\\.tag: "1\\.31\\.1" -> "1\\.31\\.4"`),
+            );
+        }
+        assert.match(
+            text,
+            /^summary: \d+ to add, \d+ to remove, \d+ to replace, \d+ to update, in 4 group\(s\): cluster1, cluster2, cluster3, mesh-wide$/m,
+        );
+    } finally {
+        restore();
+    }
+});
+
+test("a changed key algorithm replaces the CAs, and flags what takes their outputs", () => {
+    const restore = setDefault("caKeyAlgorithm", "ECDSA");
+    try {
+        const text = planDiff();
+        assert.match(
+            text,
+            /\+- tls:index\/privateKey:PrivateKey mesh-pki-root-key {2}\[replace: algorithm changed\]\n {7}algorithm: "RSA" -> "ECDSA"\n/,
+        );
+        assert.match(text, /~ {2}kubernetes:core\/v1:Secret cluster1-istio-cacerts {2}\[its inputs come from .*, which is replaced\]/);
+        assert.doesNotMatch(text, /KEY\(|CERT\(|BEGIN/, "no key or certificate text");
+    } finally {
+        restore();
+    }
+});
+
+test("each side reads its own stack file; a changed secret input shows as [secret], never its value", () => {
+    const stackFile = path.join(repo, "Pulumi.dev.yaml");
+    const clusters = [
+        { context: "east", apiServer: "https://10.0.0.1:6443" },
+        { context: "west", apiServer: "https://10.0.0.2:6443" },
+    ];
+    const write = (list: object[]) =>
+        writeFileSync(
+            stackFile,
+            `config:\n  istio-multicluster:provisioner: existing\n  istio-multicluster:clusters: '${JSON.stringify(list)}'\n`,
+        );
+    write(clusters);
+    assert.equal(sh("git", ["add", "-f", "Pulumi.dev.yaml"]).status, 0);
+    assert.equal(sh("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "existing"]).status, 0);
+    try {
+        write([clusters[0], { ...clusters[1], apiServer: "https://api.west.example.com" }]);
+        const result = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "HEAD"]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(
+            result.stdout,
+            /~ {2}kubernetes:core\/v1:Secret cluster1-reads-cluster2-remote-secret\n {7}stringData: "\[secret\]" -> "\[secret\]"\n/,
+        );
+        assert.doesNotMatch(result.stdout, /token:|api\.west\.example\.com:|certificate-authority/, "no kubeconfig text");
+        assert.match(
+            result.stdout,
+            /^summary: 0 to add, 0 to remove, 0 to replace, 1 to update, in 1 group\(s\): cluster1$/m,
+            "a new peer-facing apiServer replaces nothing",
+        );
+    } finally {
+        sh("git", ["reset", "-q", "--hard", "HEAD~1"]);
+        sh("rm", ["-f", stackFile]);
+    }
+});
+
+test("bad arguments print the usage and exit 2; --help exits 0", () => {
+    const help = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: npm run plan-diff -- --base REF/);
+    const missing = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts"]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^--base REF is required\n/);
+    const badRef = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "no-such-ref"]);
+    assert.equal(badRef.status, 1);
+    assert.match(badRef.stderr, /^plan-diff: git rev-parse/);
+});
