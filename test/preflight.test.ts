@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { missingTools } from "./real-tools";
 import { tempDir } from "./temp";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -26,7 +27,7 @@ function problemsOf(fn: () => unknown): string[] {
     assert.fail("preflight passed");
 }
 
-test("all good: versions are reported", () => {
+test("all good: versions are reported", { skip: missingTools(["kubectl"]) }, () => {
     const host = fakeHost();
     const report = kindPreflight(3, { env: host.env, procRoot: proc(524288, 512), platform: "linux" });
     assert.deepEqual(report.slice(0, 2), ["docker server 28.2.2", "kind v0.33.0"]);

@@ -6,6 +6,7 @@ import { buildMesh } from "../components/mesh";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { Graph, configFrom, recordMesh, recordOutcome, valueOf } from "./harness";
+import { missingTools } from "./real-tools";
 import { tempDir } from "./temp";
 
 const EXISTING = {
@@ -208,43 +209,47 @@ test("[existing] bad config declares nothing", async () => {
     assert.deepEqual(graph.resources, []);
 });
 
-test("[existing] the provider's identity is the context and the server it talks to; KUBECONFIG lists work", async () => {
-    const dir = tempDir("kubeconfigs");
-    const file = (name: string, text: string) => {
-        writeFileSync(path.join(dir, name), text);
-        return path.join(dir, name);
-    };
-    const other = file(
-        "other",
-        "apiVersion: v1\nkind: Config\nclusters: [{name: o, cluster: {server: 'https://other:6443'}}]\nusers: [{name: o, user: {token: t}}]\ncontexts: [{name: other, context: {cluster: o, user: o}}]\n",
-    );
-    const east = file(
-        "east",
-        "apiVersion: v1\nkind: Config\nclusters: [{name: e, cluster: {server: 'https://east.internal:6443'}}]\nusers: [{name: e, user: {token: t}}]\ncontexts: [{name: east, context: {cluster: e, user: e}}]\n",
-    );
-    const split = file("split", "apiVersion: v1\nkind: Config\ncontexts: [{name: split, context: {cluster: o, user: o}}]\n");
-    const saved = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = [other, east, split].join(path.delimiter);
-    try {
-        const clusters = (apiServer: string) => [
-            { context: "east", apiServer },
-            { context: "split", apiServer: "https://10.0.0.9:6443" },
-        ];
-        const provider = (g: Graph, i: number) => g.named(`cluster${i}-provider`).inputs;
-        const first = (await recordMesh({ provisioner: "existing", clusters: clusters("https://10.0.0.1:6443") })).graph;
-        assert.equal(
-            provider(first, 1).clusterIdentifier,
-            "east@https://east.internal:6443",
-            "the server of the context, not the peer-facing URL",
+test(
+    "[existing] the provider's identity is the context and the server it talks to; KUBECONFIG lists work",
+    { skip: missingTools(["kubectl"]) },
+    async () => {
+        const dir = tempDir("kubeconfigs");
+        const file = (name: string, text: string) => {
+            writeFileSync(path.join(dir, name), text);
+            return path.join(dir, name);
+        };
+        const other = file(
+            "other",
+            "apiVersion: v1\nkind: Config\nclusters: [{name: o, cluster: {server: 'https://other:6443'}}]\nusers: [{name: o, user: {token: t}}]\ncontexts: [{name: other, context: {cluster: o, user: o}}]\n",
         );
-        assert.equal(provider(first, 1).kubeconfig, east, "the file of the list that holds the context");
-        assert.equal(provider(first, 2).clusterIdentifier, "split@https://other:6443");
-        assert.match(provider(first, 2).kubeconfig, /server: https:\/\/other:6443/, "split over two files: the context flattened");
-        assert.ok(first.named("cluster2-provider").secretInputs.includes("kubeconfig"), "flattened credentials are a secret");
-        // A new peer-facing apiServer changes the remote secrets only, not the provider.
-        const second = (await recordMesh({ provisioner: "existing", clusters: clusters("https://api.east.example.com") })).graph;
-        assert.deepEqual(provider(second, 1), provider(first, 1));
-    } finally {
-        process.env.KUBECONFIG = saved;
-    }
-});
+        const east = file(
+            "east",
+            "apiVersion: v1\nkind: Config\nclusters: [{name: e, cluster: {server: 'https://east.internal:6443'}}]\nusers: [{name: e, user: {token: t}}]\ncontexts: [{name: east, context: {cluster: e, user: e}}]\n",
+        );
+        const split = file("split", "apiVersion: v1\nkind: Config\ncontexts: [{name: split, context: {cluster: o, user: o}}]\n");
+        const saved = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = [other, east, split].join(path.delimiter);
+        try {
+            const clusters = (apiServer: string) => [
+                { context: "east", apiServer },
+                { context: "split", apiServer: "https://10.0.0.9:6443" },
+            ];
+            const provider = (g: Graph, i: number) => g.named(`cluster${i}-provider`).inputs;
+            const first = (await recordMesh({ provisioner: "existing", clusters: clusters("https://10.0.0.1:6443") })).graph;
+            assert.equal(
+                provider(first, 1).clusterIdentifier,
+                "east@https://east.internal:6443",
+                "the server of the context, not the peer-facing URL",
+            );
+            assert.equal(provider(first, 1).kubeconfig, east, "the file of the list that holds the context");
+            assert.equal(provider(first, 2).clusterIdentifier, "split@https://other:6443");
+            assert.match(provider(first, 2).kubeconfig, /server: https:\/\/other:6443/, "split over two files: the context flattened");
+            assert.ok(first.named("cluster2-provider").secretInputs.includes("kubeconfig"), "flattened credentials are a secret");
+            // A new peer-facing apiServer changes the remote secrets only, not the provider.
+            const second = (await recordMesh({ provisioner: "existing", clusters: clusters("https://api.east.example.com") })).graph;
+            assert.deepEqual(provider(second, 1), provider(first, 1));
+        } finally {
+            process.env.KUBECONFIG = saved;
+        }
+    },
+);
