@@ -26,3 +26,14 @@ export function parseFlags<O extends Options>(argv: string[], usage: string, opt
         return usageError(usage, (error as Error).message);
     }
 }
+
+/** `--config key=value` flags (the istio-multicluster: prefix is optional) as a config map. */
+export function parseConfigFlags(pairs: string[], usage: string): Record<string, string> {
+    const config: Record<string, string> = {};
+    for (const pair of pairs) {
+        const match = /^(?:istio-multicluster:)?([A-Za-z]\w*)=(.*)$/s.exec(pair);
+        if (!match) usageError(usage, `--config takes key=value (got "${pair}")`);
+        config[match[1]] = match[2];
+    }
+    return config;
+}

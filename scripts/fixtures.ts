@@ -5,15 +5,14 @@
 //
 // Where the files come from, first match wins, each checked against its digest:
 //   1. FIXTURES_DIR, or the folder `shared/fixtures` beside this checkout (an offline seed),
-//   2. the cache, 3. the network (`npm run fixtures` only; FIXTURES_MIRROR: a base URL under
-//      which https://host/path is served as /host/path, for mirrors and tests).
+//   2. the cache, 3. the network (`npm run fixtures` only; CHART_MIRROR: see scripts/charts.ts).
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
-import { parse } from "yaml";
 import { DEFAULTS } from "../components/config";
+import { chartArchiveUrl, download, viaMirror } from "./charts";
 import { ISTIO_REPO } from "../components/istio";
 import { METALLB_REPO } from "../components/load-balancer";
 
@@ -121,28 +120,6 @@ export function locate(file: string, env: NodeJS.ProcessEnv = process.env): stri
     return undefined;
 }
 
-async function download(url: string): Promise<Buffer> {
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
-    return Buffer.from(await response.arrayBuffer());
-}
-
-/** With FIXTURES_MIRROR, https://host/path is fetched as <mirror>/host/path. */
-function viaMirror(url: string, env: NodeJS.ProcessEnv): string {
-    if (!env.FIXTURES_MIRROR) return url;
-    const { host, pathname } = new URL(url);
-    return `${env.FIXTURES_MIRROR.replace(/\/$/, "")}/${host}${pathname}`;
-}
-
-/** The chart archive's address, from the repository's index (a real look-up of name and version). */
-async function chartUrl(chart: { repo: string; name: string; version: string }, env: NodeJS.ProcessEnv): Promise<string> {
-    const indexUrl = viaMirror(`${chart.repo}/index.yaml`, env);
-    const index = parse((await download(indexUrl)).toString("utf8"));
-    const entry = (index?.entries?.[chart.name] ?? []).find((e: { version: string }) => e.version === chart.version);
-    if (!entry?.urls?.[0]) throw new Error(`chart ${chart.name} ${chart.version} is not in ${indexUrl}`);
-    return viaMirror(new URL(entry.urls[0], `${chart.repo}/index.yaml`).toString(), env);
-}
-
 /** Downloads what is missing into the cache; returns a line per file. */
 export async function fetchFixtures(env: NodeJS.ProcessEnv = process.env): Promise<string[]> {
     const lines: string[] = [];
@@ -160,7 +137,8 @@ export async function fetchFixtures(env: NodeJS.ProcessEnv = process.env): Promi
                 text = (await download(viaMirror(fixture.source.url, env))).toString("utf8");
             } else {
                 const { chart, member, transform } = fixture.source;
-                const url = await chartUrl(chart, env);
+                const url = await chartArchiveUrl(chart, env);
+                if (!url) throw new Error(`chart ${chart.name} ${chart.version} is not in ${chart.repo}/index.yaml`);
                 if (!archives.has(url)) {
                     archives.set(
                         url,

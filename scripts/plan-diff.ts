@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { parseFlags, usageError } from "./cli";
+import { parseConfigFlags, parseFlags, usageError } from "./cli";
 import { formatPlanDiff, planDiff } from "./plan-diff/diff";
 import type { PlannedResource } from "./plan-diff/record";
 
@@ -60,12 +60,7 @@ function main(): void {
         json: { type: "boolean" },
     });
     if (!flags.base) usageError(USAGE, "--base REF is required");
-    const config: Record<string, string> = {};
-    for (const pair of flags.config ?? []) {
-        const match = /^(?:istio-multicluster:)?([A-Za-z][\w]*)=(.*)$/s.exec(pair);
-        if (!match) usageError(USAGE, `--config takes key=value (got "${pair}")`);
-        config[match[1]] = match[2];
-    }
+    const config = parseConfigFlags(flags.config ?? [], USAGE);
     const stack = flags.stack ?? "dev";
     const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
     const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-plan-diff-"));

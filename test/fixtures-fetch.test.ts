@@ -82,7 +82,7 @@ const envFor = (cache: string) => ({
     ...process.env,
     FIXTURES_DIR: path.join(dir, "no-seed"),
     XDG_CACHE_HOME: cache,
-    FIXTURES_MIRROR: mirror,
+    CHART_MIRROR: mirror,
 });
 
 test(

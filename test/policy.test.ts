@@ -1,5 +1,8 @@
 // The policy pack's rules pass on the program's real resources and fail on violating ones.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { test } from "node:test";
 import { PolicyResource, cacertsLayout, credentialsStaySecret, istiodIdentity, remoteSecretLayout, rootKeyStaysOut } from "../policy/rules";
 import { Graph, recordMesh } from "./harness";
@@ -103,4 +106,27 @@ test("istiod-mesh-identity fails on a shared network, a shared cluster name, or 
     twoMeshes.filter((r) => r.props?.chart === "istiod")[0].props.values.global.meshID = "other";
     assert.match(istiodIdentity(twoMeshes).join(), /disagree on global\.meshID/);
     assert.equal(istiods().length, 3);
+});
+
+test("npm run check-policy: the mandatory rules on the declared resources, every value known", () => {
+    const run = (args: string[]) =>
+        spawnSync(process.execPath, ["--import", "tsx", "scripts/check-policy.ts", ...args], {
+            cwd: path.join(__dirname, ".."),
+            encoding: "utf8",
+            env: { ...process.env, NODE_OPTIONS: "" },
+        });
+    for (const discovery of ["endpoint", "federated"]) {
+        const result = run(["--config", `discovery=${discovery}`]);
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stdout, /^ok {6}cacerts-layout$/m);
+        assert.match(result.stdout, /^all 5 mandatory rules pass on \d+ resources$/m);
+    }
+    assert.equal(run(["--bogus"]).status, 2);
+});
+
+test("the policy pack installs on its own: TypeScript is its own dependency, not the SDK's vendored 3.8", () => {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, "..", "policy", "package.json"), "utf8"));
+    const lock = JSON.parse(readFileSync(path.join(__dirname, "..", "policy", "package-lock.json"), "utf8"));
+    assert.ok(manifest.dependencies.typescript, "typescript in dependencies");
+    assert.match(lock.packages["node_modules/typescript"].version, /^5\./);
 });

@@ -34,21 +34,28 @@ test("the linter rejects a broken workflow (the check can fail)", () => {
 
 const load = (name: string) => parse(readFileSync(path.join(WORKFLOWS, name), "utf8"));
 
-test("preview: on pull requests, tests, then pulumi preview of dev posted as a comment, backend from a secret or local", () => {
+test("preview: plan-diff against the base, chart look-up and policy on every pull request; one comment updated in place; forks get an artifact", () => {
     const wf = load("preview.yml");
     assert.ok("pull_request" in wf.on);
-    const steps = wf.jobs["test-and-preview"].steps;
-    const runs = steps.map((s: any) => s.run ?? "").join("\n");
-    assert.match(runs, /npm ci/);
-    assert.match(runs, /npm test/);
-    assert.match(runs, /secrets|SHARED_BACKEND/);
-    assert.match(runs, /file:\/\/\$RUNNER_TEMP\/pulumi-state/);
-    const preview = steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
-    assert.equal(preview.with.command, "preview");
-    assert.equal(preview.with["stack-name"], "dev");
-    assert.equal(preview.with["comment-on-pr"], true);
-    assert.match(preview.with["config-map"], /istio-multicluster:preflight/);
-    assert.equal(wf.jobs["test-and-preview"].env.PULUMI_K8S_SKIP_UPDATE_UNREACHABLE, "true");
+    const job = wf.jobs.plan;
+    const steps: any[] = job.steps;
+    const runs = steps.map((s) => s.run ?? "").join("\n");
+    assert.equal(steps.find((s) => String(s.uses).startsWith("actions/checkout@")).with["fetch-depth"], 0, "the base branch is there");
+    assert.match(runs, /npm run --silent plan-diff -- --base "origin\/\$\{\{ github\.base_ref \}\}"/);
+    assert.match(runs, /npm run --silent check-charts/);
+    assert.match(runs, /npm run --silent check-policy/);
+    const preview = steps.find((s) => /pulumi preview/.test(s.run ?? ""));
+    assert.match(preview.if, /SHARED_BACKEND != ''/);
+    assert.match(preview.if, /FROM_FORK == 'false'/);
+    assert.match(preview.run, /--policy-pack policy/);
+    assert.doesNotMatch(JSON.stringify(wf), /PULUMI_K8S_SKIP_UPDATE_UNREACHABLE/, "no masking of unreachable clusters");
+    const comment = steps.find((s) => String(s.uses).startsWith("actions/github-script@"));
+    assert.equal(comment.if, "env.FROM_FORK == 'false'");
+    assert.match(comment.with.script, /updateComment/);
+    assert.match(comment.with.script, /istio-multicluster-preview/);
+    assert.match(runs, /^ {2}echo "<!-- istio-multicluster-preview -->"$/m, "the marker the comment is found by");
+    const upload = steps.find((s) => String(s.uses).startsWith("actions/upload-artifact@"));
+    assert.equal(upload.if, "always()");
     assert.equal(wf.permissions["pull-requests"], "write");
 });
 

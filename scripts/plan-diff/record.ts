@@ -21,14 +21,13 @@ export interface PlannedResource {
     inputs: unknown;
 }
 
-async function main(): Promise<void> {
-    const dir = path.resolve(process.argv[2] ?? ".");
+/** Records the program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks. */
+export async function recordProgram(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<PlannedResource[]> {
     // Preflight talks to docker and kind: a plan needs neither.
-    const overrides = { ...JSON.parse(process.env.PLAN_CONFIG ?? "{}"), preflight: "false" };
-    pulumi.runtime.setAllConfig(stackConfig(overrides, { dir, stack: process.env.PLAN_STACK ?? "dev" }));
+    pulumi.runtime.setAllConfig(stackConfig({ ...overrides, preflight: "false" }, { dir, stack }));
     const { graph, error } = await recordOutcome(() => require(path.join(dir, "index.ts")));
     if (error) throw error;
-    const resources: PlannedResource[] = graph.resources.map((r) => ({
+    return graph.resources.map((r) => ({
         urn: r.urn,
         type: r.type,
         name: r.name,
@@ -38,10 +37,14 @@ async function main(): Promise<void> {
         providerUrn: r.provider.split("::").slice(0, -1).join("::"),
         inputs: r.redacted,
     }));
-    process.stdout.write(JSON.stringify(resources));
 }
 
-main().catch((error) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-});
+if (require.main === module) {
+    recordProgram(path.resolve(process.argv[2] ?? "."), JSON.parse(process.env.PLAN_CONFIG ?? "{}"), process.env.PLAN_STACK ?? "dev").then(
+        (resources) => process.stdout.write(JSON.stringify(resources)),
+        (error) => {
+            process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+            process.exitCode = 1;
+        },
+    );
+}
