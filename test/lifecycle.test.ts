@@ -66,3 +66,13 @@ test("two clusters created at once, then destroyed: no node, no context of ours;
     // A second destroy (or one after a manual `kind delete cluster`) still succeeds.
     assert.equal(host.command(clusters[0].inputs.delete, testEnv(clusters[0].inputs.environment)).status, 0);
 });
+
+test("a stack made by the previous release destroys with the delete line in its state", { skip }, async () => {
+    const { graph } = await recordMesh({ clusterCount: "1", kindNodeImage: host.image });
+    const cluster = graph.named("istio-1-cluster");
+    const env = testEnv(cluster.inputs.environment);
+    assert.equal(host.command(cluster.inputs.create, env).status, 0);
+    const result = host.command("bash scripts/kind-cluster.sh delete", env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(host.nodes(), []);
+});

@@ -66,7 +66,7 @@ func main() {
 	b64 := base64.StdEncoding.EncodeToString
 	must(os.MkdirAll("/etc/kubernetes", 0o755))
 	must(os.MkdirAll("/kind", 0o755))
-	must(os.WriteFile("/kind/kubeadm.conf", []byte(fmt.Sprintf("kind: ClusterConfiguration\nnetworking:\n  podSubnet: %s\n  serviceSubnet: %s\n",
+	must(os.WriteFile("/kind/kubeadm.conf", []byte(fmt.Sprintf("kind: ClusterConfiguration\nnetworking:\n  podSubnet: \"%s\"\n  serviceSubnet: \"%s\"\n",
 		os.Getenv("POD_SUBNET"), os.Getenv("SERVICE_SUBNET"))), 0o644))
 	must(os.WriteFile("/etc/kubernetes/admin.conf", []byte(fmt.Sprintf(`apiVersion: v1
 kind: Config
