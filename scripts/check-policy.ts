@@ -3,10 +3,8 @@
 // mocks), so no rule is downgraded for an unknown value as in a preview of new resources.
 import { PolicyResource, cacertsLayout, credentialsStaySecret, istiodIdentity, remoteSecretLayout, rootKeyStaysOut } from "../policy/rules";
 import { parseConfigFlags, parseFlags } from "./cli";
-import { recordOutcome } from "../test/harness";
-import { stackConfig } from "./stack-config";
-import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { recordGraph } from "./plan-diff/record";
 
 const USAGE = `Usage: npm run check-policy -- [--config key=value ...]
 
@@ -23,10 +21,7 @@ const RULES: Record<string, (resources: PolicyResource[]) => string[]> = {
 
 async function main(): Promise<void> {
     const flags = parseFlags(process.argv.slice(2), USAGE, { config: { type: "string", multiple: true } });
-    const dir = path.join(__dirname, "..");
-    pulumi.runtime.setAllConfig(stackConfig({ ...parseConfigFlags(flags.config ?? [], USAGE), preflight: "false" }, { dir, stack: "dev" }));
-    const { graph, error } = await recordOutcome(() => require(path.join(dir, "index.ts")));
-    if (error) throw error;
+    const graph = await recordGraph(path.join(__dirname, ".."), parseConfigFlags(flags.config ?? [], USAGE));
     const resources: PolicyResource[] = graph.resources.map((r) => ({
         type: r.type,
         name: r.name,

@@ -22,15 +22,16 @@ function alive(pid: number): boolean {
         return (error as NodeJS.ErrnoException).code === "EPERM";
     }
     // A zombie (exited, not yet reaped by its parent) holds nothing.
-    const stat = readOwner(`/proc/${pid}/stat`);
+    const stat = readText(`/proc/${pid}/stat`);
     return stat === undefined || stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 }
 
-function readOwner(file: string): string | undefined {
+/** A small file's text, or undefined when it is gone (a lock released meanwhile, a process ended). */
+function readText(file: string): string | undefined {
     try {
         return readFileSync(file, "utf8");
     } catch {
-        return undefined; // released meanwhile
+        return undefined;
     }
 }
 
@@ -53,11 +54,11 @@ export function withFileLock<T>(file: string, body: () => T, options: LockOption
     const timeoutMs = options.timeoutMs ?? 120_000;
     const foreignTimeoutMs = options.foreignTimeoutMs ?? 10_000;
     while (!tryCreate(lock)) {
-        const owner = readOwner(lock);
+        const owner = readText(lock);
         const pid = owner?.startsWith(OWNER) ? Number(owner.slice(OWNER.length)) : undefined;
         if (pid !== undefined && !alive(pid)) {
             // Left by a run that was killed while holding it: take it over, if it is still that one.
-            if (readOwner(lock) === owner) unlinkSync(lock);
+            if (readText(lock) === owner) unlinkSync(lock);
             process.stderr.write(`taking over ${lock}: its owner (pid ${pid}) is gone\n`);
             continue;
         }
@@ -70,7 +71,7 @@ export function withFileLock<T>(file: string, body: () => T, options: LockOption
         sleep(50);
     }
     const release = () => {
-        if (readOwner(lock) === `${OWNER}${process.pid}\n`) unlinkSync(lock);
+        if (readText(lock) === `${OWNER}${process.pid}\n`) unlinkSync(lock);
     };
     const onSignal = (signal: NodeJS.Signals) => {
         release();

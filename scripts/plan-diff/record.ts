@@ -4,7 +4,7 @@
 //   node --import tsx scripts/plan-diff/record.ts PROJECT_DIR    PLAN_STACK, PLAN_CONFIG (JSON overrides)
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { recordOutcome } from "../../test/harness";
+import { Graph, recordOutcome } from "../../test/harness";
 import { stackConfig } from "../stack-config";
 
 export interface PlannedResource {
@@ -21,12 +21,18 @@ export interface PlannedResource {
     inputs: unknown;
 }
 
-/** Records the program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks. */
-export async function recordProgram(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<PlannedResource[]> {
+/** The program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks. */
+export async function recordGraph(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<Graph> {
     // Preflight talks to docker and kind: a plan needs neither.
     pulumi.runtime.setAllConfig(stackConfig({ ...overrides, preflight: "false" }, { dir, stack }));
     const { graph, error } = await recordOutcome(() => require(path.join(dir, "index.ts")));
     if (error) throw error;
+    return graph;
+}
+
+/** Its resources as a plan compares them: secrets redacted. */
+export async function recordProgram(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<PlannedResource[]> {
+    const graph = await recordGraph(dir, overrides, stack);
     return graph.resources.map((r) => ({
         urn: r.urn,
         type: r.type,
