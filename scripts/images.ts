@@ -11,14 +11,9 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
-import { ToolError, log, main, mustRun, run } from "./host/tool";
+import { ToolError, log, main, mustRun, required, run } from "./host/tool";
 
 const say = (message: string) => log("images", message);
-const required = (variable: string) => {
-    const value = process.env[variable]?.trim();
-    if (!value) throw new Error(`${variable} is required`);
-    return value;
-};
 
 interface Engine {
     version: string;

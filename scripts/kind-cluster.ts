@@ -11,36 +11,19 @@
 // Environment: KIND_CLUSTER_NAME (required), KUBE_CONTEXT (default: the cluster name),
 // KIND_CONFIG (kind config YAML, for create), KUBECONFIG (the user's; its first file is edited),
 // KIND_EXPERIMENTAL_DOCKER_NETWORK (kind's network, default kind).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { subnetsClashWithDocker } from "../components/address-plan";
 import { ipv4SubnetOf } from "../components/kind/docker-network";
 import { mergeKindContext, removeKindContext, userKubeconfig } from "./host/kubeconfig";
-import { ToolError, log, main, mustRun, run } from "./host/tool";
+import { ToolError, log, main, mustRun, required, run, withTempDir } from "./host/tool";
 
 const name = process.env.KIND_CLUSTER_NAME ?? "";
 const context = process.env.KUBE_CONTEXT || name;
 const network = process.env.KIND_EXPERIMENTAL_DOCKER_NETWORK || "kind";
 const node = `${name}-control-plane`;
 const say = (message: string) => log(name, message);
-
-function required(variable: string): string {
-    const value = process.env[variable];
-    if (!value) throw new Error(`${variable} is required`);
-    return value;
-}
-
-/** A private folder for kubeconfigs and configs, removed on the way out. */
-function withWorkdir<T>(body: (dir: string) => T): T {
-    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-kind-"));
-    try {
-        return body(dir);
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
-}
 
 /** kind's clusters; kind failing (Docker down, say) is an error, never "no clusters". */
 function kindClusters(): string[] {
@@ -112,10 +95,11 @@ function kindDelete(dir: string): void {
     mustRun("kind", ["delete", "cluster", "--name", name, "--kubeconfig", path.join(dir, "kind.kubeconfig")], { passStderr: true });
 }
 
-function checkSubnets(desired: Desired): void {
-    const ipam = run("docker", ["network", "inspect", network, "--format", "{{json .IPAM.Config}}"]);
-    if (ipam.status !== 0) return; // not made yet: kind makes it
-    const clashes = subnetsClashWithDocker(ipv4SubnetOf(ipam.stdout), {
+const inspectNetwork = ["network", "inspect", network, "--format", "{{json .IPAM.Config}}"];
+
+/** Fails if the cluster's subnets overlap the docker network (its IPAM config as docker prints it). */
+function checkSubnets(desired: Desired, ipamJson: string): void {
+    const clashes = subnetsClashWithDocker(ipv4SubnetOf(ipamJson), {
         "pod subnet": desired.podSubnet,
         "service subnet": desired.serviceSubnet,
     });
@@ -125,8 +109,9 @@ function checkSubnets(desired: Desired): void {
 function create(): void {
     const configYaml = required("KIND_CONFIG");
     const desired = desiredFrom(configYaml);
-    withWorkdir((dir) => {
-        checkSubnets(desired);
+    withTempDir("kind", (dir) => {
+        const before = run("docker", inspectNetwork);
+        if (before.status === 0) checkSubnets(desired, before.stdout); // else kind makes the network
         let adopted = false;
         if (kindClusters().includes(name)) {
             const problems = adoptionProblems(desired, dir);
@@ -162,8 +147,8 @@ function create(): void {
             say(`kube context ${context} is ready`);
             const address = inspectNode()?.address;
             if (!address) throw new Error(`cannot find the address of ${node} on the docker network ${network}`);
-            checkSubnets(desired);
-            const ipam = mustRun("docker", ["network", "inspect", network, "--format", "{{json .IPAM.Config}}"]);
+            const ipam = mustRun("docker", inspectNetwork);
+            checkSubnets(desired, ipam);
             process.stdout.write(`${JSON.stringify({ apiServer: `https://${address}:6443`, network: JSON.parse(ipam) })}\n`);
         } catch (error) {
             if (!adopted) {
@@ -187,7 +172,7 @@ function cleanup(dir: string): void {
 }
 
 function destroy(): void {
-    withWorkdir((dir) => {
+    withTempDir("kind", (dir) => {
         if (kindClusters().includes(name)) kindDelete(dir);
         else say(`kind reports no cluster ${name}: already gone`);
         removeKindContext(userKubeconfig(), name, context);

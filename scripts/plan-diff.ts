@@ -3,10 +3,10 @@
 // deterministic mocks at REF and in the working tree, each side with its own Pulumi.yaml and
 // stack file, and the resources are compared per cluster. Exits 0 whatever the diff.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import * as path from "node:path";
 import { parseConfigFlags, parseFlags, usageError } from "./cli";
+import { withTempDir } from "./host/tool";
 import { formatPlanDiff, planDiff } from "./plan-diff/diff";
 import type { PlannedResource } from "./plan-diff/record";
 
@@ -63,8 +63,7 @@ function main(): void {
     const config = parseConfigFlags(flags.config ?? [], USAGE);
     const stack = flags.stack ?? "dev";
     const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
-    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-plan-diff-"));
-    try {
+    withTempDir("plan-diff", (dir) => {
         checkout(commit, dir);
         const base = record(dir, config, stack, `${flags.base} (${commit.slice(0, 7)})`);
         const head = record(ROOT, config, stack, "the working tree");
@@ -79,9 +78,7 @@ function main(): void {
         process.stdout.write(
             flags.json ? `${JSON.stringify({ base: flags.base, commit, config, ...diff }, null, 2)}\n` : `${formatPlanDiff(diff, title)}\n`,
         );
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
 
 try {

@@ -5,10 +5,9 @@
 //
 // Environment: MANIFEST (YAML), TIMEOUT_SECONDS (default 300), and either KUBECONFIG_DATA
 // (kubeconfig text, written to a private temp file) or KUBE_CONTEXT [+ KUBECONFIG].
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { main, run } from "./host/tool";
+import { main, required, run, sleepSync, withTempDir } from "./host/tool";
 
 /** Errors of a webhook or API that is still starting: its Service has no endpoints, its TLS is not set up, its CRDs are not served. */
 const NOT_READY = [
@@ -25,14 +24,10 @@ export function isNotReady(message: string): boolean {
     return NOT_READY.some((pattern) => pattern.test(message));
 }
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 function waitForAdmission(): void {
-    const manifest = process.env.MANIFEST;
-    if (!manifest) throw new Error("MANIFEST is required");
+    const manifest = required("MANIFEST");
     const timeout = Number(process.env.TIMEOUT_SECONDS || 300);
-    const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-admission-"));
-    try {
+    withTempDir("admission", (dir) => {
         const args: string[] = [];
         if (process.env.KUBECONFIG_DATA) {
             writeFileSync(path.join(dir, "kubeconfig"), `${process.env.KUBECONFIG_DATA}\n`, { mode: 0o600 });
@@ -48,12 +43,10 @@ function waitForAdmission(): void {
             const error = result.stderr.trim().split("\n").pop() ?? "";
             if (!isNotReady(result.stderr)) throw new Error(`rejected by the API server: ${error}`);
             if (Date.now() >= deadline) throw new Error(`not admitted after ${timeout}s: ${error}`);
-            sleep(2000);
+            sleepSync(2000);
         }
         process.stdout.write("admitted\n");
-    } finally {
-        rmSync(dir, { recursive: true, force: true });
-    }
+    });
 }
 
 if (require.main === module) main(waitForAdmission);

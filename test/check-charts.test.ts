@@ -2,14 +2,13 @@
 // index (served here from 127.0.0.1 in the repositories' layout).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer, Server } from "node:http";
-import { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { stringify } from "yaml";
+import { loopbackServer } from "./loopback-server";
 
 const ROOT = path.join(__dirname, "..");
-let server: Server;
+let server: { url: string; close: () => void };
 let mirror: string;
 const INDEXES: Record<string, object> = {
     "/blob.istio.io/istio-release/charts/index.yaml": {
@@ -36,12 +35,11 @@ const INDEXES: Record<string, object> = {
 };
 
 before(async () => {
-    server = createServer((req, res) => {
+    server = await loopbackServer((req, res) => {
         const index = INDEXES[req.url ?? ""];
         res.writeHead(index ? 200 : 404).end(index ? stringify({ apiVersion: "v1", ...index }) : undefined);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    mirror = server.url;
 });
 after(() => server?.close());
 

@@ -3,18 +3,17 @@
 // 127.0.0.1 that serves chart archives built from the offline seed in the upstream layout.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, Server } from "node:http";
-import { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { stringify } from "yaml";
 import { FIXTURES, FixtureDigestError, cacheDir, fetchFixtures, locate } from "../scripts/fixtures";
 import { UPSTREAM_SKIP } from "./fixtures";
+import { loopbackServer } from "./loopback-server";
+import { tempDir } from "./temp";
 
 let dir: string;
-let server: Server;
+let server: { url: string; close: () => void };
 let mirror: string;
 const served = new Map<string, Buffer>(); // path -> body
 const requests: string[] = [];
@@ -64,19 +63,15 @@ function publish(tamper = false): void {
 }
 
 before(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), "istio-mc-fixtures-test-"));
-    server = createServer((req, res) => {
+    dir = tempDir("fixtures-test");
+    server = await loopbackServer((req, res) => {
         requests.push(req.url ?? "");
         const body = served.get(req.url ?? "");
         res.writeHead(body ? 200 : 404).end(body);
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    mirror = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    mirror = server.url;
 });
-after(() => {
-    server?.close();
-    rmSync(dir, { recursive: true, force: true });
-});
+after(() => server?.close());
 
 const envFor = (cache: string) => ({
     ...process.env,

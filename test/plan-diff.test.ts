@@ -43,14 +43,18 @@ function planDiff(...args: string[]) {
     return result.stdout;
 }
 
-/** Sets Pulumi.yaml's default of `key` in the working tree (what a pull request would change). */
-function setDefault(key: string, value: string): () => void {
+/** Runs `body` with Pulumi.yaml's default of `key` set to `value` in the working tree (what a pull request would change). */
+function withDefault(key: string, value: string, body: () => void): void {
     const file = path.join(repo, "Pulumi.yaml");
     const original = readFileSync(file, "utf8");
     const changed = original.replace(new RegExp(`(\\n  ${key}:\\n(?:    .*\\n)*?    default: ).*`), `$1${value}`);
     assert.notEqual(changed, original);
     writeFileSync(file, changed);
-    return () => writeFileSync(file, original);
+    try {
+        body();
+    } finally {
+        writeFileSync(file, original);
+    }
 }
 
 test("no change: an empty diff, exit 0", () => {
@@ -63,8 +67,7 @@ test("no change: an empty diff, exit 0", () => {
 });
 
 test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each existing cluster gains its pair of secrets; v2 moves to cluster4", () => {
-    const restore = setDefault("clusterCount", "4");
-    try {
+    withDefault("clusterCount", "4", () => {
         const json = JSON.parse(planDiff("--json"));
         const inGroup = (group: string, change: string) =>
             json.resources
@@ -90,14 +93,11 @@ test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each exist
         assert.deepEqual(inGroup("cluster1", "update"), [], "nothing else changes in cluster1");
         // The same config on both sides cancels out.
         assert.match(planDiff("--config", "clusterCount=2"), /summary: no change to the declared mesh\n$/);
-    } finally {
-        restore();
-    }
+    });
 });
 
 test("a new Istio version: every cluster's Helm releases change, with the version paths named", () => {
-    const restore = setDefault("istioVersion", '"1.31.4"');
-    try {
+    withDefault("istioVersion", '"1.31.4"', () => {
         const text = planDiff();
         for (const i of [1, 2, 3]) {
             for (const release of ["istio-base", "istiod", "eastwestgateway"]) {
@@ -117,14 +117,11 @@ test("a new Istio version: every cluster's Helm releases change, with the versio
             text,
             /^summary: \d+ to add, \d+ to remove, \d+ to replace, \d+ to update, in 4 group\(s\): cluster1, cluster2, cluster3, mesh-wide$/m,
         );
-    } finally {
-        restore();
-    }
+    });
 });
 
 test("a changed key algorithm replaces the CAs, and flags what takes their outputs", () => {
-    const restore = setDefault("caKeyAlgorithm", "ECDSA");
-    try {
+    withDefault("caKeyAlgorithm", "ECDSA", () => {
         const text = planDiff();
         assert.match(
             text,
@@ -132,9 +129,7 @@ test("a changed key algorithm replaces the CAs, and flags what takes their outpu
         );
         assert.match(text, /~ {2}kubernetes:core\/v1:Secret cluster1-istio-cacerts {2}\[its inputs come from .*, which is replaced\]/);
         assert.doesNotMatch(text, /KEY\(|CERT\(|BEGIN/, "no key or certificate text");
-    } finally {
-        restore();
-    }
+    });
 });
 
 test("each side reads its own stack file; a changed secret input shows as [secret], never its value", () => {

@@ -2,6 +2,7 @@
 // O_CREAT|O_EXCL, so our edits and theirs never interleave. Ours records its owner's PID: a
 // lock left by a killed run (its PID gone) is taken over; one held by a live process is waited for.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { sleepSync } from "./tool";
 
 const OWNER = "istio-multicluster pid=";
 
@@ -9,10 +10,6 @@ export interface LockOptions {
     timeoutMs?: number;
     /** How long a lock without an owner (kubectl's, kind's) may be held before we say so. */
     foreignTimeoutMs?: number;
-}
-
-function sleep(ms: number): void {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function alive(pid: number): boolean {
@@ -68,7 +65,7 @@ export function withFileLock<T>(file: string, body: () => T, options: LockOption
             throw new Error(`${lock} is held by another program (kubectl or kind?) since ${since}; if none is running, remove it`);
         }
         if (waited > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${lock}, held by pid ${pid}`);
-        sleep(50);
+        sleepSync(50);
     }
     const release = () => {
         if (readText(lock) === `${OWNER}${process.pid}\n`) unlinkSync(lock);

@@ -1,6 +1,9 @@
 // Runs host tools (kind, docker, kubectl) with explicit exit-code checks: a failure is an error
 // that carries the tool's own message, never an empty result.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 
 export interface ToolResult {
     status: number;
@@ -53,6 +56,28 @@ export function mustRun(cmd: string, args: string[], options: RunOptions = {}): 
         throw new ToolError([cmd, ...args].join(" "), result);
     }
     return result.stdout;
+}
+
+/** An environment variable the entry point cannot do without. */
+export function required(variable: string): string {
+    const value = process.env[variable]?.trim();
+    if (!value) throw new Error(`${variable} is required`);
+    return value;
+}
+
+/** Blocks for `ms`: these entry points are synchronous from start to end. */
+export function sleepSync(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** A private temporary folder (mode 700) for kubeconfigs and configs, removed on the way out. */
+export function withTempDir<T>(prefix: string, body: (dir: string) => T): T {
+    const dir = mkdtempSync(path.join(tmpdir(), `istio-mc-${prefix}-`));
+    try {
+        return body(dir);
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 export function log(scope: string, message: string): void {
