@@ -5,7 +5,8 @@
 //   3. clusters    components/kind|existing    kind clusters (contexts istio-<i>) or existing ones
 //   4. PKI         components/mesh-pki.ts      one root CA, an intermediate per cluster
 //   5. LB          components/load-balancer.ts MetalLB where the platform has no load balancer
-//   6. Istio       components/istio.ts         cacerts, istio-base, istiod, east-west gateway
+//   6. Istio       components/revisions.ts     which istiod revisions run, where the tags point
+//                  components/istio.ts         cacerts, istio-base, istiod per revision, east-west gateway
 //   7. discovery   components/remote-access.ts remote secrets (endpoint) or
 //                  components/federation.ts    WorkloadEntries via gateways (federated)
 //   8. samples     components/sample-apps.ts   helloworld v1/v2 + sleep; `npm run verify`
@@ -14,16 +15,13 @@ import { ConfigError, loadConfig } from "./components/config";
 import { existingPreflight } from "./components/existing/preflight";
 import { kindPreflight } from "./components/kind/preflight";
 import { buildMesh } from "./components/mesh";
+import { lastRunningRevisions } from "./components/revision-memory";
+import { planRevisions } from "./components/revisions";
 import { PreflightError } from "./components/run";
 
-function configure() {
+function clearly<T>(step: () => T): T {
     try {
-        const config = loadConfig();
-        if (config.preflight) {
-            const report = config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
-            for (const line of report) pulumi.log.info(`preflight: ${line}`);
-        }
-        return config;
+        return step();
     } catch (error) {
         // A clear message, no stack trace, and nothing declared.
         if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
@@ -31,22 +29,42 @@ function configure() {
     }
 }
 
-const config = configure();
-const mesh = buildMesh(config);
+function configure() {
+    const config = loadConfig();
+    if (config.preflight) {
+        const report = config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
+        for (const line of report) pulumi.log.info(`preflight: ${line}`);
+    }
+    return config;
+}
 
-export const istioVersion = config.istioVersion;
-export const meshId = config.meshId;
-export const discovery = config.discovery;
-export const provisioner = config.provisioner;
-export const clusters = mesh.clusters.map((cluster, k) => ({
-    context: cluster.spec.context,
-    clusterName: cluster.spec.clusterName,
-    network: cluster.spec.network,
-    apiServer: cluster.apiServer,
-    eastWestGatewayAddress: mesh.controlPlanes[k].gatewayAddress,
-    helloworldVersions: mesh.sampleApps[k]?.versions ?? [],
-}));
-export const rootCertPem = mesh.pki.rootCertPem;
-export const kubeconfigs = pulumi.secret(
-    Object.fromEntries(mesh.clusters.filter((c) => c.kubeconfig).map((c) => [c.spec.context, c.kubeconfig!])),
-);
+async function main() {
+    const config = clearly(configure);
+    const running = await lastRunningRevisions();
+    const revisions = clearly(() => planRevisions(config.istioVersion, config.istioCanary, running));
+    const mesh = buildMesh(config, revisions);
+
+    return {
+        istioVersion: config.istioVersion,
+        // Read back by the next update (components/revision-memory.ts).
+        istioRevisions: revisions.revisions,
+        meshId: config.meshId,
+        discovery: config.discovery,
+        provisioner: config.provisioner,
+        clusters: mesh.clusters.map((cluster, k) => ({
+            context: cluster.spec.context,
+            clusterName: cluster.spec.clusterName,
+            network: cluster.spec.network,
+            apiServer: cluster.apiServer,
+            eastWestGatewayAddress: mesh.controlPlanes[k].gatewayAddress,
+            helloworldVersions: mesh.sampleApps[k]?.versions ?? [],
+        })),
+        rootCertPem: mesh.pki.rootCertPem,
+        kubeconfigs: pulumi.secret(
+            Object.fromEntries(mesh.clusters.filter((c) => c.kubeconfig).map((c) => [c.spec.context, c.kubeconfig!])),
+        ),
+    };
+}
+
+// The language host awaits the exported promise; its value is the stack's outputs.
+export = main();

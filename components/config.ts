@@ -11,6 +11,7 @@ export const DEFAULTS = {
     provisioner: "kind",
     clusterCount: 3,
     istioVersion: "1.31.1",
+    istioCanary: "", // none
     istioHub: "docker.io/istio",
     meshId: "mesh1",
     kindNodeImage: "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed",
@@ -77,6 +78,8 @@ export interface MeshConfig {
     provisioner: Provisioner;
     clusters: ClusterSpec[];
     istioVersion: string;
+    /** A second Istio version run beside istioVersion as revision tag `canary` (components/revisions.ts). */
+    istioCanary?: string;
     istioHub: string;
     meshId: string;
     kindNodeImage: string;
@@ -166,6 +169,11 @@ const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(\/[a-z0-9]+([._-][a-z0-
 export function parseConfig(raw: RawConfig): MeshConfig {
     const provisioner = oneOf<Provisioner>(raw, "provisioner", DEFAULTS.provisioner, ["kind", "existing"]);
     const istioVersion = string(raw, "istioVersion", DEFAULTS.istioVersion, VERSION, "must be a release version such as 1.31.1");
+    const canary = raw("istioCanary");
+    const istioCanary =
+        canary === undefined || canary === ""
+            ? undefined
+            : string(raw, "istioCanary", "", VERSION, "must be a release version such as 1.31.4, or empty for no canary");
     const istioHub = string(raw, "istioHub", DEFAULTS.istioHub, REGISTRY, "must be an image registry path such as docker.io/istio");
     const meshId = string(raw, "meshId", DEFAULTS.meshId, DNS_LABEL, "must be a DNS label (lower-case letters, digits, '-')");
     const kindNodeImage = string(
@@ -234,6 +242,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         provisioner,
         clusters,
         istioVersion,
+        ...(istioCanary ? { istioCanary } : {}),
         istioHub,
         meshId,
         kindNodeImage,

@@ -1,5 +1,6 @@
 // The mesh, wired: config -> clusters -> (PKI, load balancers) -> control planes ->
-// discovery between clusters -> sample apps. Only discovery looks at two clusters at once.
+// discovery between clusters -> sample apps. Only discovery looks at two clusters at once; every
+// cluster runs the same istiod revisions (components/revisions.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster } from "./cluster";
 import { ExportedService, MeshConfig } from "./config";
@@ -12,20 +13,24 @@ import { KindCluster } from "./kind/kind-cluster";
 import { MetalLb } from "./load-balancer";
 import { MeshPki } from "./mesh-pki";
 import { RemoteAccess } from "./remote-access";
-import { HELLOWORLD_PORT, SAMPLE_NAMESPACE, SampleApps } from "./sample-apps";
+import { RevisionPlan, planRevisions } from "./revisions";
+import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE, SampleApps } from "./sample-apps";
 
 export interface Mesh {
     clusters: MeshCluster[];
     controlPlanes: IstioControlPlane[];
     pki: MeshPki;
+    revisions: RevisionPlan;
     sampleApps: SampleApps[];
+    /** The samples injected by the canary tag, while a canary runs. */
+    canarySampleApps: SampleApps[];
 }
 
 /** Clusters made by kind, each with the shared images loaded before anything runs in it. */
-function kindClusters(config: MeshConfig): MeshCluster[] {
+function kindClusters(config: MeshConfig, revisions: RevisionPlan): MeshCluster[] {
     const clusters = config.clusters.map((spec) => new KindCluster(spec.context, { spec, nodeImage: config.kindNodeImage }));
     if (config.preloadImages) {
-        const preload = new ImagePreload("images", meshImages(config));
+        const preload = new ImagePreload("images", meshImages(config, revisions));
         for (const cluster of clusters) cluster.addReady(preload.loadInto(cluster));
     }
     return clusters;
@@ -35,27 +40,29 @@ function existingClusters(config: MeshConfig): MeshCluster[] {
     return config.clusters.map((spec) => new ExistingCluster(spec.clusterName, spec));
 }
 
-/** The sample app exported in federated mode: helloworld, from every cluster that runs it. */
-export function sampleExports(config: MeshConfig): ExportedService[] {
+/** The sample app exported in federated mode: helloworld, from every cluster that runs it (and its canary copy). */
+export function sampleExports(config: MeshConfig, revisions: RevisionPlan): ExportedService[] {
     if (!config.sampleApps) return [];
+    const helloworld = (namespace: string): ExportedService => ({
+        name: "helloworld",
+        namespace,
+        ports: [{ name: "http", port: HELLOWORLD_PORT, protocol: "HTTP" }],
+        serviceAccount: "helloworld",
+        clusters: config.clusters.map((c) => c.clusterName),
+        labels: { app: "helloworld" },
+    });
     return [
-        {
-            name: "helloworld",
-            namespace: SAMPLE_NAMESPACE,
-            ports: [{ name: "http", port: HELLOWORLD_PORT, protocol: "HTTP" }],
-            serviceAccount: "helloworld",
-            clusters: config.clusters.map((c) => c.clusterName),
-            labels: { app: "helloworld" },
-            meshHost: "helloworld.mesh.internal",
-        },
+        { ...helloworld(SAMPLE_NAMESPACE), meshHost: "helloworld.mesh.internal" },
+        ...(revisions.canaryRevision ? [helloworld(CANARY_SAMPLE_NAMESPACE)] : []),
     ];
 }
 
-export function buildMesh(config: MeshConfig): Mesh {
-    const clusters = config.provisioner === "kind" ? kindClusters(config) : existingClusters(config);
+/** `revisions` defaults to a fresh stack's: istioVersion (and istioCanary) only. */
+export function buildMesh(config: MeshConfig, revisions = planRevisions(config.istioVersion, config.istioCanary, [])): Mesh {
+    const clusters = config.provisioner === "kind" ? kindClusters(config, revisions) : existingClusters(config);
     const pki = new MeshPki("mesh-pki", { clusterNames: config.clusters.map((c) => c.clusterName), pki: config.pki });
     const federated = config.discovery === "federated";
-    const exportedServices = federated ? [...sampleExports(config), ...config.exports] : [];
+    const exportedServices = federated ? [...sampleExports(config, revisions), ...config.exports] : [];
 
     // Federated: each istiod learns the other networks' gateways from the program. Every address is
     // known up front (config validation requires one for platform load balancers), so no istiod
@@ -82,7 +89,7 @@ export function buildMesh(config: MeshConfig): Mesh {
         return new IstioControlPlane(`${clusterName}-istio`, {
             cluster,
             meshId: config.meshId,
-            version: config.istioVersion,
+            revisions,
             hub: config.istioHub,
             ca: pki.clusters[clusterName],
             loadBalancerReady,
@@ -102,17 +109,22 @@ export function buildMesh(config: MeshConfig): Mesh {
         });
     });
 
-    const sampleApps = config.sampleApps
-        ? clusters.map(
-              (cluster, k) =>
-                  new SampleApps(`${cluster.spec.clusterName}-samples`, {
-                      cluster,
-                      clusterCount: clusters.length,
-                      registry: config.sampleRegistry,
-                      injectorReady: [controlPlanes[k].istiod],
-                  }),
-          )
-        : [];
+    const samples = (tag: "default" | "canary", revision: string | undefined, suffix: string) =>
+        config.sampleApps && revision
+            ? clusters.map(
+                  (cluster, k) =>
+                      new SampleApps(`${cluster.spec.clusterName}-samples${suffix}`, {
+                          cluster,
+                          clusterCount: clusters.length,
+                          registry: config.sampleRegistry,
+                          tag,
+                          revision,
+                          injectorReady: controlPlanes[k].injectors[tag]!,
+                      }),
+              )
+            : [];
+    const sampleApps = samples("default", revisions.defaultRevision, "");
+    const canarySampleApps = samples("canary", revisions.canaryRevision, "-canary");
 
     if (federated) {
         clusters.forEach((cluster, k) => {
@@ -120,7 +132,10 @@ export function buildMesh(config: MeshConfig): Mesh {
                 cluster,
                 clusters: config.clusters,
                 exports: exportedServices,
-                dependsOn: [controlPlanes[k].istiod, ...(sampleApps[k] ? [sampleApps[k].namespace] : [])],
+                dependsOn: [
+                    controlPlanes[k].istiod,
+                    ...[sampleApps[k], canarySampleApps[k]].filter((apps) => apps !== undefined).map((apps) => apps.namespace),
+                ],
             });
         });
     } else {
@@ -139,5 +154,5 @@ export function buildMesh(config: MeshConfig): Mesh {
         );
     }
 
-    return { clusters, controlPlanes, pki, sampleApps };
+    return { clusters, controlPlanes, pki, revisions, sampleApps, canarySampleApps };
 }

@@ -1,9 +1,18 @@
-// The lab's sample applications: helloworld (v1/v2) and a sleep client, in namespace `sample`.
+// The lab's sample applications: helloworld (v1/v2) and a sleep client, in namespace `sample`
+// (injected by the default tag), and during a canary upgrade the same in `sample-canary` (tag canary).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster, inCluster } from "./cluster";
 
 export const SAMPLE_NAMESPACE = "sample";
+export const CANARY_SAMPLE_NAMESPACE = "sample-canary";
+/** The revision that injected a pod template; a new value restarts the pods onto another revision. */
+export const REVISION_ANNOTATION = "istio-multicluster/revision";
+
+/** The namespace label that selects a tag's injector. */
+export function injectionLabels(tag: "default" | "canary"): Record<string, string> {
+    return tag === "default" ? { "istio-injection": "enabled" } : { "istio.io/rev": "canary" };
+}
 export const HELLOWORLD_PORT = 5000;
 
 export function sampleImages(registry: string) {
@@ -26,7 +35,11 @@ export interface SampleAppsArgs {
     cluster: MeshCluster;
     clusterCount: number;
     registry: string;
-    /** istiod's release: pods must be created after its injector is up. */
+    /** Which tag injects the namespace's pods. */
+    tag: "default" | "canary";
+    /** The revision the tag points to (pods restart when it changes). */
+    revision: string;
+    /** The tag's istiod and webhook: pods must be created after the injector is up. */
     injectorReady: pulumi.Resource[];
 }
 
@@ -40,15 +53,17 @@ export class SampleApps extends pulumi.ComponentResource {
         super("istio-multicluster:index:SampleApps", name, {}, opts);
         const { cluster } = args;
         const images = sampleImages(args.registry);
+        const namespaceName = args.tag === "default" ? SAMPLE_NAMESPACE : CANARY_SAMPLE_NAMESPACE;
         const metadata = (resourceName: string, labels: Record<string, string>) => ({
             name: resourceName,
-            namespace: SAMPLE_NAMESPACE,
+            namespace: namespaceName,
             labels,
         });
+        const podMetadata = (labels: Record<string, string>) => ({ labels, annotations: { [REVISION_ANNOTATION]: args.revision } });
 
         const namespace = (this.namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
-            { metadata: { name: SAMPLE_NAMESPACE, labels: { "istio-injection": "enabled" } } },
+            { metadata: { name: namespaceName, labels: injectionLabels(args.tag) } },
             inCluster(cluster, this),
         ));
         // Pods come after the injector, or they start without a sidecar.
@@ -79,7 +94,7 @@ export class SampleApps extends pulumi.ComponentResource {
                         replicas: 1,
                         selector: { matchLabels: labels },
                         template: {
-                            metadata: { labels },
+                            metadata: podMetadata(labels),
                             spec: {
                                 serviceAccountName: "helloworld",
                                 containers: [
@@ -122,7 +137,7 @@ export class SampleApps extends pulumi.ComponentResource {
                     replicas: 1,
                     selector: { matchLabels: sleepLabels },
                     template: {
-                        metadata: { labels: sleepLabels },
+                        metadata: podMetadata(sleepLabels),
                         spec: {
                             serviceAccountName: "sleep",
                             terminationGracePeriodSeconds: 0,
@@ -141,6 +156,6 @@ export class SampleApps extends pulumi.ComponentResource {
             },
             podOpts,
         );
-        this.registerOutputs({ versions: this.versions });
+        this.registerOutputs({ versions: this.versions, namespace: namespaceName, revision: args.revision });
     }
 }

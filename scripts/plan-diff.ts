@@ -1,14 +1,17 @@
 // npm run plan-diff -- --base REF [--config key=value ...] [--stack dev] [--json]
 // What a change does to the mesh, with no cluster and no state: the program is evaluated under
 // deterministic mocks at REF and in the working tree, each side with its own Pulumi.yaml and
-// stack file, and the resources are compared per cluster. Exits 0 whatever the diff.
+// stack file, and the resources are compared per cluster. Exits 0 whatever the diff. The program
+// reads back what the last update left running (its istioRevisions output): the base side gets
+// that from --last, or else from evaluating the base twice (a second update of an unchanged
+// stack), and the working tree gets the base's.
 import { spawnSync } from "node:child_process";
-import { symlinkSync } from "node:fs";
+import { readFileSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 import { parseConfigFlags, parseFlags, usageError } from "./cli";
 import { withTempDir } from "./host/tool";
 import { formatPlanDiff, planDiff } from "./plan-diff/diff";
-import type { PlannedResource } from "./plan-diff/record";
+import type { PlannedResource, RememberedOutputs } from "./plan-diff/record";
 
 const ROOT = path.join(__dirname, "..");
 const USAGE = `Usage: npm run plan-diff -- --base REF [options]
@@ -22,6 +25,8 @@ Options:
   --config key=value   config for both sides, e.g. --config clusterCount=4 (repeatable; the
                        istio-multicluster: prefix is optional)
   --stack NAME         whose stack file each side reads if it has one (default dev)
+  --last FILE          the stack's outputs after its last update (pulumi stack output --json >
+                       FILE): what the base runs now; without it, the base as a settled stack
   --json               the diff as JSON
   -h, --help           this text
 `;
@@ -41,15 +46,45 @@ function checkout(ref: string, dir: string): void {
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
 }
 
-function record(dir: string, config: Record<string, string>, stack: string, side: string): PlannedResource[] {
+interface Side {
+    resources: PlannedResource[];
+    outputs: RememberedOutputs;
+}
+
+function record(dir: string, config: Record<string, string>, stack: string, last: RememberedOutputs, side: string): Side {
     const result = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "plan-diff", "record.ts"), dir], {
         cwd: ROOT,
         encoding: "utf8",
-        env: { ...process.env, NODE_OPTIONS: "", PLAN_CONFIG: JSON.stringify(config), PLAN_STACK: stack },
+        env: { ...process.env, NODE_OPTIONS: "", PLAN_CONFIG: JSON.stringify(config), PLAN_STACK: stack, PLAN_LAST: JSON.stringify(last) },
         maxBuffer: 256 * 1024 * 1024,
     });
     if (result.status !== 0) throw new Error(`evaluating the program at ${side} failed: ${result.stderr.trim()}`);
     return JSON.parse(result.stdout);
+}
+
+/** What a stack at the base runs once updated from scratch. */
+function settledOutputs(dir: string, config: Record<string, string>, stack: string, side: string): RememberedOutputs {
+    try {
+        return record(dir, config, stack, {}, side).outputs;
+    } catch (error) {
+        // e.g. a base in the middle of a canary upgrade: what runs depends on the steps before.
+        throw new Error(
+            `${error instanceof Error ? error.message : String(error)}\nPass what the stack runs: --last FILE (pulumi stack output --json > FILE).`,
+        );
+    }
+}
+
+function readLast(file: string): RememberedOutputs {
+    try {
+        const outputs = JSON.parse(readFileSync(file, "utf8"));
+        if (outputs === null || typeof outputs !== "object" || Array.isArray(outputs)) throw new Error("not a JSON object");
+        return outputs;
+    } catch (error) {
+        usageError(
+            USAGE,
+            `--last ${file}: ${error instanceof Error ? error.message : String(error)} (expected \`pulumi stack output --json\`)`,
+        );
+    }
 }
 
 function main(): void {
@@ -58,6 +93,7 @@ function main(): void {
         config: { type: "string", multiple: true },
         stack: { type: "string" },
         json: { type: "boolean" },
+        last: { type: "string" },
     });
     if (!flags.base) usageError(USAGE, "--base REF is required");
     const config = parseConfigFlags(flags.config ?? [], USAGE);
@@ -65,9 +101,11 @@ function main(): void {
     const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
     withTempDir("plan-diff", (dir) => {
         checkout(commit, dir);
-        const base = record(dir, config, stack, `${flags.base} (${commit.slice(0, 7)})`);
-        const head = record(ROOT, config, stack, "the working tree");
-        const diff = planDiff(base, head);
+        const baseSide = `${flags.base} (${commit.slice(0, 7)})`;
+        const last = flags.last ? readLast(flags.last) : settledOutputs(dir, config, stack, baseSide);
+        const base = record(dir, config, stack, last, baseSide);
+        const head = record(ROOT, config, stack, base.outputs, "the working tree");
+        const diff = planDiff(base.resources, head.resources);
         const title = `plan-diff: ${flags.base} (${commit.slice(0, 7)}) -> working tree${
             Object.keys(config).length
                 ? `, with ${Object.entries(config)

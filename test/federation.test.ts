@@ -24,7 +24,7 @@ for (const count of [2, 3, 4]) {
         async () => {
             const { graph } = await recordMesh({ clusterCount: String(count), discovery: "federated" });
             for (let i = 1; i <= count; i++) {
-                const istiod = graph.named(`cluster${i}-istio-istiod`);
+                const istiod = graph.named(`cluster${i}-istio-istiod-1-31-1`);
                 const networks = istiod.inputs.values.global.meshNetworks;
                 const expected: Record<string, unknown> = {};
                 for (let j = 1; j <= count; j++) {
@@ -55,7 +55,7 @@ for (const count of [2, 3, 4]) {
                     );
                     assert.equal(entry.inputs.spec.serviceAccount, "helloworld", "mutual TLS identity");
                     assert.deepEqual(customResourceErrors(entry.inputs), []);
-                    assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod`)));
+                    assert.ok(graph.waitsFor(entry, graph.named(`cluster${i}-istio-istiod-1-31-1`)));
                 }
                 const rules = crs(graph, "DestinationRule", i);
                 assert.deepEqual(rules.map((r) => r.inputs.spec.host).sort(), [
@@ -126,7 +126,7 @@ test("switching modes swaps the objects of one mode for the other's", async () =
         "only federation objects come",
     );
     // The control planes stay and are updated in place (new values), not replaced.
-    assert.ok(b.has(endpoint.named("cluster1-istio-istiod").urn));
+    assert.ok(b.has(endpoint.named("cluster1-istio-istiod-1-31-1").urn));
 });
 
 test("federated with a platform load balancer needs the gateway's address", async () => {

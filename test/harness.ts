@@ -70,6 +70,8 @@ export interface MockOptions {
     realCerts?: boolean;
     /** Run as a preview (unknown outputs stay unknown). */
     preview?: boolean;
+    /** The stack's outputs after its last update, as the program's self StackReference reads them. */
+    lastOutputs?: Record<string, unknown>;
 }
 
 /** The cluster a resource belongs to, from its provider's name: "<name>-provider::<id>". */
@@ -115,6 +117,8 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
             }
             return plain;
         }
+        case "pulumi:pulumi:StackReference":
+            return { name: plain.name, outputs: options.lastOutputs ?? {}, secretOutputNames: [] };
         case "kubernetes:helm.sh/v3:Release":
             return { ...plain, status: { name: plain.name, namespace: plain.namespace, status: "deployed" } };
         case "kubernetes:core/v1:Service":
@@ -182,7 +186,7 @@ class RecordingMonitor extends MockMonitor {
 
 function installMocks(options: MockOptions): RecordingMonitor {
     const monitor = new RecordingMonitor(options);
-    settings.setMockOptions(monitor, "istio-multicluster", "test", options.preview ?? false);
+    settings.setMockOptions(monitor, "istio-multicluster", "test", options.preview ?? false, "organization");
     const store = (state as any).getStore();
     store.supportsSecrets = true;
     store.supportsResourceReferences = true;
@@ -241,14 +245,15 @@ export class Graph {
 
 /** Runs `program` under mocks; resolves once every registration has finished, with what it threw. */
 export async function recordOutcome<T>(
-    program: () => T,
+    program: () => T | Promise<T>,
     options: MockOptions = {},
 ): Promise<{ graph: Graph; result?: T; error?: unknown }> {
     const monitor = installMocks(options);
     let result: T | undefined;
     let error: unknown;
     try {
-        result = program();
+        // index.ts exports a promise (the language host awaits it); components return values.
+        result = await program();
     } catch (thrown) {
         error = thrown;
     }
@@ -261,7 +266,7 @@ export async function recordOutcome<T>(
 }
 
 /** Runs `program` under mocks; resolves once every registration has finished. */
-export async function record<T>(program: () => T, options: MockOptions = {}): Promise<{ graph: Graph; result: T }> {
+export async function record<T>(program: () => T | Promise<T>, options: MockOptions = {}): Promise<{ graph: Graph; result: T }> {
     const { graph, result, error } = await recordOutcome(program, options);
     if (error !== undefined) throw error;
     return { graph, result: result as T };

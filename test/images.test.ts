@@ -52,7 +52,7 @@ for (const count of [1, 3, 6]) {
                     assert.ok(!graph.waitsFor(load, graph.named(`istio-${k}-cluster`)));
             }
             const index = load.inputs.environment.KIND_CLUSTER_NAME.split("-")[1];
-            assert.ok(graph.waitsFor(graph.named(`cluster${index}-istio-istiod`), load), "Helm releases start from loaded images");
+            assert.ok(graph.waitsFor(graph.named(`cluster${index}-istio-istiod-1-31-1`), load), "Helm releases start from loaded images");
         }
     });
 }

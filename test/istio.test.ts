@@ -12,7 +12,7 @@ function releases(graph: Graph, i: number) {
         namespace: named("namespace"),
         cacerts: named("cacerts"),
         base: named("istio-base"),
-        istiod: named("istiod"),
+        istiod: named("istiod-1-31-1"),
         gateway: named("eastwestgateway"),
         crossNetwork: named("cross-network-gateway"),
     };
@@ -35,7 +35,7 @@ test("per cluster: namespace labelled with the network, then cacerts, base, isti
 
         for (const [release, chart, name] of [
             [r.base, "base", "istio-base"],
-            [r.istiod, "istiod", "istiod"],
+            [r.istiod, "istiod", "istiod-1-31-1"],
             [r.gateway, "gateway", "istio-eastwestgateway"],
         ] as const) {
             assert.equal(release.inputs.chart, chart);

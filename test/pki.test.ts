@@ -118,7 +118,7 @@ for (const algorithm of ["ECDSA", "RSA"]) {
 test("cacerts exists before istiod; istiod restarts when the CA changes", async () => {
     const { graph } = await recordMesh({ clusterCount: "2" });
     for (const i of [1, 2]) {
-        const istiod = graph.named(`cluster${i}-istio-istiod`);
+        const istiod = graph.named(`cluster${i}-istio-istiod-1-31-1`);
         const secret = graph.named(`cluster${i}-istio-cacerts`);
         assert.ok(graph.waitsFor(istiod, secret), "istiod waits for cacerts");
         const fingerprint = istiod.inputs.values.podAnnotations["istio-multicluster/ca-fingerprint"];

@@ -110,7 +110,7 @@ test("a new Istio version: every cluster's Helm releases change, with the versio
             }
             assert.match(
                 text,
-                new RegExp(`cluster${i}-istio-istiod\\n(       .*\\n)*?       values\\.global\\.tag: "1\\.31\\.1" -> "1\\.31\\.4"`),
+                new RegExp(`cluster${i}-istio-istiod-1-31-1\\n(       .*\\n)*?       values\\.global\\.tag: "1\\.31\\.1" -> "1\\.31\\.4"`),
             );
         }
         assert.match(

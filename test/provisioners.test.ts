@@ -31,7 +31,7 @@ for (const p of PROVISIONERS) {
     test(`[${p.name}] Istio: same values and order in every cluster`, async () => {
         const { graph } = await recordMesh(p.values);
         for (const i of [1, 2, 3]) {
-            const istiod = graph.named(`cluster${i}-istio-istiod`);
+            const istiod = graph.named(`cluster${i}-istio-istiod-1-31-1`);
             assert.equal(istiod.inputs.values.global.multiCluster.clusterName, `cluster${i}`);
             assert.equal(istiod.inputs.values.global.network, `network${i}`);
             assert.equal(istiod.inputs.values.global.meshID, "mesh1");

@@ -38,7 +38,7 @@ test("per cluster: namespace with injection, helloworld Service, the version's D
         assert.deepEqual(names, [i === 3 ? "helloworld-v2" : "helloworld-v1", "sleep"]);
         for (const d of deps) {
             assert.equal(d.inputs.metadata.namespace, "sample");
-            assert.ok(graph.waitsFor(d, graph.named(`cluster${i}-istio-istiod`)), `${d.name} after istiod's injector`);
+            assert.ok(graph.waitsFor(d, graph.named(`cluster${i}-istio-istiod-1-31-1`)), `${d.name} after istiod's injector`);
             const container = d.inputs.spec.template.spec.containers[0];
             assert.ok(container.resources.requests.cpu && container.resources.requests.memory, "resource requests");
             assert.match(container.image, /^docker\.io\/.+:\S+$/, "pinned Docker Hub image");

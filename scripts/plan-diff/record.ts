@@ -1,7 +1,9 @@
 // One side of `npm run plan-diff`: loads <project>/index.ts under the deterministic mocks of
 // test/harness.ts with that project's own Pulumi.yaml and stack file, and prints its resources as
 // JSON, secrets redacted. Run in a process of its own per side (a fresh module cache).
-//   node --import tsx scripts/plan-diff/record.ts PROJECT_DIR    PLAN_STACK, PLAN_CONFIG (JSON overrides)
+//   node --import tsx scripts/plan-diff/record.ts PROJECT_DIR    PLAN_STACK, PLAN_CONFIG (JSON overrides),
+//   PLAN_LAST (JSON: the stack outputs of the last update, which the program reads back)
+// prints {"resources": [...], "outputs": {"istioVersion": ..., "istioRevisions": ...}}.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Graph, recordOutcome } from "../../test/harness";
@@ -21,18 +23,39 @@ export interface PlannedResource {
     inputs: unknown;
 }
 
-/** The program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks. */
-export async function recordGraph(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<Graph> {
+/** The stack outputs a later update reads back (components/revision-memory.ts). */
+export type RememberedOutputs = Record<string, unknown>;
+const REMEMBERED = ["istioVersion", "istioRevisions"];
+
+/**
+ * The program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks, after an
+ * update that left `last` as the stack's outputs.
+ */
+export async function recordStack(
+    dir: string,
+    overrides: Record<string, string> = {},
+    stack = "dev",
+    last: RememberedOutputs = {},
+): Promise<{ graph: Graph; outputs: RememberedOutputs }> {
     // Preflight talks to docker and kind: a plan needs neither.
     pulumi.runtime.setAllConfig(stackConfig({ ...overrides, preflight: "false" }, { dir, stack }));
-    const { graph, error } = await recordOutcome(() => require(path.join(dir, "index.ts")));
+    const program = require.resolve(path.join(dir, "index.ts"));
+    delete require.cache[program]; // evaluated afresh for each update
+    const { graph, result, error } = await recordOutcome(() => require(program), { lastOutputs: last });
     if (error) throw error;
-    return graph;
+    const exported = (result ?? {}) as Record<string, unknown>;
+    const outputs = Object.fromEntries(
+        REMEMBERED.filter((k) => exported[k] !== undefined && !pulumi.Output.isInstance(exported[k])).map((k) => [k, exported[k]]),
+    );
+    return { graph, outputs };
+}
+
+export async function recordGraph(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<Graph> {
+    return (await recordStack(dir, overrides, stack)).graph;
 }
 
 /** Its resources as a plan compares them: secrets redacted. */
-export async function recordProgram(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<PlannedResource[]> {
-    const graph = await recordGraph(dir, overrides, stack);
+export function plannedResources(graph: Graph): PlannedResource[] {
     return graph.resources.map((r) => ({
         urn: r.urn,
         type: r.type,
@@ -45,9 +68,15 @@ export async function recordProgram(dir: string, overrides: Record<string, strin
     }));
 }
 
+export async function recordProgram(dir: string, overrides: Record<string, string> = {}, stack = "dev"): Promise<PlannedResource[]> {
+    return plannedResources(await recordGraph(dir, overrides, stack));
+}
+
 if (require.main === module) {
-    recordProgram(path.resolve(process.argv[2] ?? "."), JSON.parse(process.env.PLAN_CONFIG ?? "{}"), process.env.PLAN_STACK ?? "dev").then(
-        (resources) => process.stdout.write(JSON.stringify(resources)),
+    const dir = path.resolve(process.argv[2] ?? ".");
+    const last = JSON.parse(process.env.PLAN_LAST ?? "{}");
+    recordStack(dir, JSON.parse(process.env.PLAN_CONFIG ?? "{}"), process.env.PLAN_STACK ?? "dev", last).then(
+        ({ graph, outputs }) => process.stdout.write(JSON.stringify({ resources: plannedResources(graph), outputs })),
         (error) => {
             process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
             process.exitCode = 1;
