@@ -96,26 +96,127 @@ test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each exist
     });
 });
 
-test("a new Istio version: every cluster's Helm releases change, with the version paths named", () => {
-    withDefault("istioVersion", '"1.31.4"', () => {
-        const text = planDiff();
+/** Pulumi.yaml with the defaults of `edits` changed (the config of a stack at some step). */
+function pulumiYaml(original: string, edits: Record<string, string>): string {
+    let text = original;
+    for (const [key, value] of Object.entries(edits)) {
+        const changed = text.replace(new RegExp(`(\\n  ${key}:\\n(?:    .*\\n)*?    default: ).*`), `$1${value}`);
+        assert.notEqual(changed, text, key);
+        text = changed;
+    }
+    return text;
+}
+
+/** Runs `body` with `base` committed as Pulumi.yaml on a branch and `head` in the working tree. */
+function step(base: Record<string, string>, head: Record<string, string>, body: () => void): void {
+    const file = path.join(repo, "Pulumi.yaml");
+    const start = sh("git", ["rev-parse", "HEAD"]).stdout.trim();
+    const original = readFileSync(file, "utf8");
+    writeFileSync(file, pulumiYaml(original, base));
+    assert.equal(sh("git", ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-am", "base step"]).status, 0);
+    writeFileSync(file, pulumiYaml(original, head));
+    try {
+        body();
+    } finally {
+        sh("git", ["reset", "-q", "--hard", start]);
+    }
+}
+
+const changed = (json: any, group: string) =>
+    Object.fromEntries(
+        ["add", "remove", "replace", "update"].map((change) => [
+            change,
+            json.resources
+                .filter((r: any) => r.group === group && r.change === change)
+                .map((r: any) => r.name)
+                .sort(),
+        ]),
+    );
+
+test("a canary upgrade, step by step: each plan names exactly the Istio releases, tags and restarted workloads", () => {
+    const hw = (i: number) => `helloworld-${i === 3 ? "v2" : "v1"}`;
+    const canarySamples = (i: number) =>
+        [`cluster${i}-samples-canary`].concat(
+            ["namespace", "helloworld-service", "helloworld-sa", hw(i), "sleep-sa", "sleep-service", "sleep"].map(
+                (n) => `cluster${i}-samples-canary-${n}`,
+            ),
+        );
+    // Another image set: the archive is loaded again (its command re-runs).
+    const images = (i: number) => [`cluster${i}-load-images`];
+
+    // Step 1: istioCanary set.
+    step({}, { istioCanary: '"1.31.4"' }, () => {
+        const json = JSON.parse(planDiff("--base", "HEAD", "--json"));
         for (const i of [1, 2, 3]) {
-            for (const release of ["istio-base", "istiod", "eastwestgateway"]) {
-                assert.match(
-                    text,
-                    new RegExp(
-                        `  ~  kubernetes:helm.sh/v3:Release cluster${i}-istio-${release}\\n(       .*\\n)*?       version: "1\\.31\\.1" -> "1\\.31\\.4"\\n`,
-                    ),
-                );
-            }
-            assert.match(
-                text,
-                new RegExp(`cluster${i}-istio-istiod-1-31-1\\n(       .*\\n)*?       values\\.global\\.tag: "1\\.31\\.1" -> "1\\.31\\.4"`),
-            );
+            assert.deepEqual(changed(json, `cluster${i}`), {
+                add: [`cluster${i}-istio-istiod-1-31-4`, `cluster${i}-istio-tag-canary`, ...canarySamples(i)].sort(),
+                remove: [],
+                replace: images(i),
+                update: [`cluster${i}-istio-istio-base`],
+            });
         }
+        const text = planDiff("--base", "HEAD");
+        assert.match(text, /~ {2}kubernetes:helm.sh\/v3:Release cluster1-istio-istio-base\n {7}version: "1\.31\.1" -> "1\.31\.4"\n/);
+    });
+
+    // Step 2: istioVersion set to the canary's version (the base evaluated from scratch runs step 1's layout).
+    step({ istioCanary: '"1.31.4"' }, { istioCanary: '"1.31.4"', istioVersion: '"1.31.4"' }, () => {
+        const json = JSON.parse(planDiff("--base", "HEAD", "--json"));
+        for (const i of [1, 2, 3]) {
+            assert.deepEqual(changed(json, `cluster${i}`), {
+                add: [],
+                remove: [`cluster${i}-istio-tag-canary`, ...canarySamples(i)].sort(),
+                replace: [],
+                update: [
+                    `cluster${i}-istio-istio-base`,
+                    `cluster${i}-istio-tag-default`,
+                    `cluster${i}-istio-eastwestgateway`,
+                    `cluster${i}-samples-${hw(i)}`,
+                    `cluster${i}-samples-sleep`,
+                ].sort(),
+            });
+        }
+        const text = planDiff("--base", "HEAD");
+        assert.match(text, /cluster2-istio-eastwestgateway\n(?: {7}.*\n)*? {7}values\.revision: "1-31-1" -> "1-31-4"\n/);
         assert.match(
             text,
-            /^summary: \d+ to add, \d+ to remove, \d+ to replace, \d+ to update, in 4 group\(s\): cluster1, cluster2, cluster3, mesh-wide$/m,
+            /cluster2-samples-sleep\n {7}spec\.template\.metadata\.annotations\.istio-multicluster\/revision: "1-31-1" -> "1-31-4"\n/,
+        );
+    });
+
+    // Step 3: istioCanary removed. What the base runs depends on the steps before it: --last says.
+    step({ istioCanary: '"1.31.4"', istioVersion: '"1.31.4"' }, { istioVersion: '"1.31.4"' }, () => {
+        const unsettled = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "HEAD"]);
+        assert.equal(unsettled.status, 1);
+        assert.match(
+            unsettled.stderr,
+            /nothing to promote from[^]*Pass what the stack runs: --last FILE \(pulumi stack output --json > FILE\)\.\n$/,
+        );
+
+        const last = path.join(repo, "..", "last.json");
+        const afterStep1 = [
+            { revision: "1-31-1", version: "1.31.1", tags: ["default"] },
+            { revision: "1-31-4", version: "1.31.4", tags: ["canary"] },
+        ];
+        writeFileSync(last, JSON.stringify({ istioVersion: "1.31.1", istioRevisions: afterStep1, meshId: "mesh1" }));
+        const json = JSON.parse(planDiff("--base", "HEAD", "--last", last, "--json"));
+        for (const i of [1, 2, 3]) {
+            assert.deepEqual(changed(json, `cluster${i}`), {
+                add: [],
+                remove: [`cluster${i}-istio-istiod-1-31-1`],
+                replace: images(i),
+                update: [],
+            });
+        }
+    });
+
+    // istioVersion changed with no canary: the program refuses, and plan-diff says why.
+    withDefault("istioVersion", '"1.31.4"', () => {
+        const result = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "main"]);
+        assert.equal(result.status, 1);
+        assert.match(
+            result.stderr,
+            /evaluating the program at the working tree failed: .*moves the default tag off revision 1-31-1 \(1\.31\.1\) and removes it/,
         );
     });
 });
