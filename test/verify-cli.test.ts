@@ -28,7 +28,7 @@ test("a healthy mesh: exit 0, a table per cluster, progress on stderr", () => {
     assert.equal(result.status, 0, result.stdout + result.stderr);
     assert.match(
         result.stdout,
-        /from sleep in istio-2:\n  version  cluster      calls\n  v1       istio-1      2\n  v1       istio-2      2\n  v2       istio-3      2\n/,
+        /from sleep in istio-2 \(namespace sample, sidecar revision 1-31-1\):\n  version  cluster      calls\n  v1       istio-1      2\n  v1       istio-2      2\n  v2       istio-3      2\n/,
     );
     assert.match(
         result.stdout,

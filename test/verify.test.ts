@@ -12,40 +12,50 @@ interface FakeCluster {
     endpoints: string[];
     /** Instances answering, in turn; "fail" makes a call fail. */
     answers: string[];
+    /** The revision that injected its pods (their istio.io/rev label). */
+    revision?: string;
 }
 
 function pod(name: string, ip: string, version?: string, ready = true): Pod {
     return { name, ip, ready, labels: version ? { app: "helloworld", version } : { app: "sleep" } };
 }
 
-function fakeMesh(clusters: Record<string, FakeCluster>, dns: Record<string, string[]> = {}): Transport {
+/** `clusters` in namespace sample; `canary`, if given, the same in sample-canary. */
+function fakeMesh(
+    clusters: Record<string, FakeCluster>,
+    dns: Record<string, string[]> = {},
+    canary?: Record<string, FakeCluster>,
+): Transport {
     const turn = new Map<string, number>();
+    const inNamespace = (ns: string) => (ns === "sample" ? clusters : ns === "sample-canary" ? canary : undefined);
     return {
         contexts: async () => Object.keys(clusters),
         resolve: async (host) => {
             if (!dns[host]) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
             return dns[host];
         },
-        pods: async (context, _ns, selector) =>
-            selector === "app=helloworld"
-                ? clusters[context].helloworld
-                : [pod(`sleep-${context}`, "10.0.0.1", undefined, clusters[context].sleepReady ?? true)],
+        pods: async (context, ns, selector) => {
+            const c = inNamespace(ns)?.[context];
+            if (!c) return []; // kubectl lists nothing in a namespace that does not exist
+            const pods =
+                selector === "app=helloworld" ? c.helloworld : [pod(`sleep-${context}`, "10.0.0.1", undefined, c.sleepReady ?? true)];
+            return c.revision ? pods.map((p) => ({ ...p, labels: { ...p.labels, "istio.io/rev": c.revision! } })) : pods;
+        },
         gatewayAddress: async (context) => clusters[context].gateway,
-        exec: async (context, _ns, _pod, container, command) => {
-            const c = clusters[context];
+        exec: async (context, ns, _pod, container, command) => {
+            const c = inNamespace(ns)![context];
+            const upstream = `outbound|5000||helloworld.${ns}.svc.cluster.local`;
             if (container === "istio-proxy") {
-                const text = c.endpoints
-                    .map((e) => `${HELLOWORLD_CLUSTER}::${e}::health_flags::healthy\n${HELLOWORLD_CLUSTER}::${e}::weight::1`)
-                    .join("\n");
+                const text = c.endpoints.map((e) => `${upstream}::${e}::health_flags::healthy\n${upstream}::${e}::weight::1`).join("\n");
                 return {
                     code: 0,
                     stdout: `outbound|80||sleep.sample.svc.cluster.local::10.9.9.9:80::health_flags::healthy\n${text}\n`,
                     stderr: "",
                 };
             }
-            assert.deepEqual(command.slice(-1), ["helloworld.sample:5000/hello"]);
-            const k = turn.get(context) ?? 0;
-            turn.set(context, k + 1);
+            assert.deepEqual(command.slice(-1), [`helloworld.${ns}:5000/hello`]);
+            const k = turn.get(`${ns}/${context}`) ?? 0;
+            turn.set(`${ns}/${context}`, k + 1);
             const instance = c.answers[k % c.answers.length];
             if (instance === "fail") return { code: 28, stdout: "", stderr: "curl: (28) Connection timed out after 5001 milliseconds" };
             const version = /helloworld-(v\d)/.exec(instance)![1];
@@ -95,9 +105,39 @@ test("a healthy mesh passes: every cluster reaches v1 and v2 in other clusters",
     ]);
     assert.ok(progress.includes("istio-2: call 6/6"), "progress is reported");
     const text = formatVerdict(result);
-    assert.match(text, /from sleep in istio-1:\n  version  cluster      calls\n  v1       istio-1      2\n/);
+    assert.match(
+        text,
+        /from sleep in istio-1 \(namespace sample, sidecar revision unknown\):\n  version  cluster      calls\n  v1       istio-1      2\n/,
+    );
     assert.match(text, /helloworld endpoints known to the sidecar: 10\.101\.0\.5:5000, 172\.18\.136\.1:15443, 172\.18\.144\.1:15443/);
     assert.match(text, /^PASS: every cluster reached v1 and v2 across the mesh$/m);
+});
+
+test("during a canary upgrade both sample namespaces are checked, each sidecar's revision reported", async () => {
+    const stable = healthyMesh();
+    const canary = healthyMesh();
+    for (const c of Object.values(stable)) c.revision = "1-31-1";
+    for (const c of Object.values(canary)) c.revision = "1-31-4";
+    const result = await verify(fakeMesh(stable, {}, canary), { contexts, calls: 6 });
+    assert.equal(result.ok, true, formatVerdict(result));
+    assert.deepEqual(
+        result.clusters.map((r) => [r.context, r.namespace, r.sidecars]),
+        contexts
+            .map((c) => [c, "sample", { sleep: "1-31-1", helloworld: ["1-31-1"] }])
+            .concat(contexts.map((c) => [c, "sample-canary", { sleep: "1-31-4", helloworld: ["1-31-4"] }])),
+    );
+    const text = formatVerdict(result);
+    assert.match(text, /from sleep in istio-3 \(namespace sample-canary, sidecar revision 1-31-4\):\n/);
+    assert.match(text, /helloworld sidecar revisions: 1-31-4\n/);
+    // A canary sample that cannot reach across clusters fails the whole verdict.
+    canary["istio-2"].endpoints = [canary["istio-2"].endpoints[0]];
+    canary["istio-2"].answers = ["helloworld-v1-bbb"];
+    const broken = await verify(fakeMesh(stable, {}, canary), { contexts, calls: 4 });
+    assert.equal(broken.ok, false);
+    assert.deepEqual(
+        broken.clusters.filter((r) => !r.ok).map((r) => `${r.context}/${r.namespace}`),
+        ["istio-2/sample-canary"],
+    );
 });
 
 test("a peer's gateway missing from the endpoints is flagged as broken discovery, apart from traffic", async () => {
@@ -210,8 +250,9 @@ function randomMesh(n: number, next: () => number, silent?: number): Transport {
     return {
         contexts: async () => Array.from({ length: n }, (_, k) => name(k + 1)),
         resolve: async () => [],
-        pods: async (context, _ns, selector) => {
+        pods: async (context, ns, selector) => {
             const j = Number(context.slice(1));
+            if (ns !== "sample") return [];
             return selector === "app=helloworld"
                 ? [pod(`helloworld-${version(j)}-${j}`, `10.${100 + j}.0.5`, version(j))]
                 : [pod(`sleep-${j}`, "10.0.0.1")];

@@ -100,6 +100,10 @@ export function callCap(needs: Need[], callers: number, bound = FALSE_FAIL_BOUND
 
 export interface ClusterReport {
     context: string;
+    /** The sample namespace checked (sample, or sample-canary during a canary upgrade). */
+    namespace?: string;
+    /** The revisions of the sidecars (the pods' istio.io/rev label): the caller's, and of every helloworld pod. */
+    sidecars?: { sleep: string; helloworld: string[] };
     /** Calls made, and the cap when verify decided when to stop (not with --calls). */
     calls: { made: number; cap?: number };
     /** Calls by answering version and cluster. */
@@ -201,7 +205,8 @@ export function verdict(reports: ClusterReport[], versions: string[]): Verdict {
 export function formatVerdict(v: Verdict): string {
     const lines: string[] = [];
     for (const r of v.clusters) {
-        lines.push(`from sleep in ${r.context}:`);
+        const where = r.namespace ? ` (namespace ${r.namespace}${r.sidecars ? `, sidecar revision ${r.sidecars.sleep}` : ""})` : "";
+        lines.push(`from sleep in ${r.context}${where}:`);
         if (r.answers.length > 0) {
             lines.push("  version  cluster      calls");
             for (const a of r.answers) lines.push(`  ${a.version.padEnd(8)} ${a.cluster.padEnd(12)} ${a.count}`);
@@ -216,6 +221,7 @@ export function formatVerdict(v: Verdict): string {
                     `so a healthy mesh fails by chance with probability < ${FALSE_FAIL_BOUND * 100}%`,
             );
         }
+        if (r.sidecars) lines.push(`  helloworld sidecar revisions: ${r.sidecars.helloworld.join(", ")}`);
         for (const note of r.notes ?? []) lines.push(`  ${note}`);
         for (const p of r.problems) lines.push(`  ✗ ${p}`);
         if (r.ok) lines.push("  ✓ discovery complete, every version answered, traffic crossed clusters");

@@ -16,7 +16,12 @@ import {
 } from "./logic";
 
 export const SAMPLE_NAMESPACE = "sample";
-export const HELLOWORLD_CLUSTER = "outbound|5000||helloworld.sample.svc.cluster.local";
+/** The samples injected by the canary tag: checked when it has pods. */
+export const CANARY_SAMPLE_NAMESPACE = "sample-canary";
+export const helloworldCluster = (namespace: string) => `outbound|5000||helloworld.${namespace}.svc.cluster.local`;
+export const HELLOWORLD_CLUSTER = helloworldCluster(SAMPLE_NAMESPACE);
+/** The label the injector puts on the pods it injects: the revision of their sidecar. */
+const REVISION_LABEL = "istio.io/rev";
 
 export interface VerifyOptions {
     contexts: string[];
@@ -44,15 +49,51 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         return verdict(reports, []);
     }
 
-    progress("reading pods and gateways");
-    const clusters = await Promise.all(
-        options.contexts.map(async (context) => ({
-            context,
-            helloworld: await transport.pods(context, SAMPLE_NAMESPACE, "app=helloworld"),
-            sleep: await transport.pods(context, SAMPLE_NAMESPACE, "app=sleep"),
-            gateway: await transport.gatewayAddress(context),
-        })),
-    );
+    progress("reading gateways");
+    const gatewayAddresses = await Promise.all(options.contexts.map((context) => transport.gatewayAddress(context)));
+    const gateways = await Promise.all(options.contexts.map((context, k) => peerGateway(transport, context, gatewayAddresses[k])));
+    const namespaces: { namespace: string; clusters: NamespacePods[] }[] = [];
+    for (const namespace of [SAMPLE_NAMESPACE, CANARY_SAMPLE_NAMESPACE]) {
+        progress(`reading pods in ${namespace}`);
+        const clusters = await Promise.all(
+            options.contexts.map(async (context) => ({
+                context,
+                helloworld: await transport.pods(context, namespace, "app=helloworld"),
+                sleep: await transport.pods(context, namespace, "app=sleep"),
+            })),
+        );
+        if (namespace === SAMPLE_NAMESPACE || clusters.some((c) => c.helloworld.length + c.sleep.length > 0))
+            namespaces.push({ namespace, clusters });
+    }
+    const reports: ClusterReport[] = [];
+    const versions = new Set<string>();
+    // Every caller of every namespace shares the false-FAIL bound.
+    const callers = options.contexts.length * namespaces.length;
+    for (const { namespace, clusters } of namespaces) {
+        const checked = await verifyNamespace(transport, namespace, clusters, gateways, { ...options, callers }, progress);
+        for (const v of checked.versions) versions.add(v);
+        reports.push(...checked.reports);
+    }
+    return verdict(reports, [...versions].sort());
+}
+
+interface NamespacePods {
+    context: string;
+    helloworld: Pod[];
+    sleep: Pod[];
+}
+
+const revisionsOf = (pods: Pod[]) => [...new Set(pods.map((p) => p.labels[REVISION_LABEL] ?? "unknown"))].sort();
+
+/** The lab's check in one sample namespace: its sleep pods call its helloworld, in every cluster. */
+async function verifyNamespace(
+    transport: Transport,
+    namespace: string,
+    clusters: NamespacePods[],
+    gateways: PeerGateway[],
+    options: VerifyOptions & { callers: number },
+    progress: (message: string) => void,
+): Promise<{ reports: ClusterReport[]; versions: string[] }> {
     const instanceCluster = new Map<string, string>();
     const versions = new Set<string>();
     for (const c of clusters) {
@@ -63,8 +104,7 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
     }
     const allVersions = [...versions].sort();
     const needs = callNeeds(new Map(clusters.map((c) => [c.context, c.helloworld.map((p) => ({ version: p.labels.version ?? "" }))])));
-    const cap = options.calls ?? callCap(needs, clusters.length);
-    const gateways = await Promise.all(clusters.map((c) => peerGateway(transport, c.context, c.gateway)));
+    const cap = options.calls ?? callCap(needs, options.callers);
 
     const reports: ClusterReport[] = [];
     for (const c of clusters) {
@@ -72,7 +112,10 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         const sleep: Pod | undefined = c.sleep.find((p) => p.ready);
         if (!sleep) {
             const why = c.sleep.length === 0 ? "there is no sleep pod" : `sleep pod ${c.sleep[0].name} is not ready`;
-            reports.push(judge(c.context, [], instanceCluster, [], [], allVersions, [`${why} in ${c.context}/${SAMPLE_NAMESPACE}`]));
+            reports.push({
+                ...judge(c.context, [], instanceCluster, [], [], allVersions, [`${why} in ${c.context}/${namespace}`]),
+                namespace,
+            });
             continue;
         }
         const problems: string[] = [];
@@ -80,13 +123,8 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         if (unready.length > 0) problems.push(`helloworld pods not ready in ${c.context}: ${unready.join(", ")}`);
 
         progress(`${c.context}: reading the sidecar's endpoints`);
-        const admin = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "istio-proxy", [
-            "pilot-agent",
-            "request",
-            "GET",
-            "clusters",
-        ]);
-        const endpoints = admin.code === 0 ? parseEnvoyEndpoints(admin.stdout, HELLOWORLD_CLUSTER) : [];
+        const admin = await transport.exec(c.context, namespace, sleep.name, "istio-proxy", ["pilot-agent", "request", "GET", "clusters"]);
+        const endpoints = admin.code === 0 ? parseEnvoyEndpoints(admin.stdout, helloworldCluster(namespace)) : [];
         if (admin.code !== 0) problems.push(`cannot read the sidecar of ${sleep.name}: ${admin.stderr.trim().split("\n").pop()}`);
         const localIps = c.helloworld.map((p) => p.ip).filter(Boolean);
         for (const ip of localIps) {
@@ -98,12 +136,12 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
         const unmet = new Set(needs);
         for (let k = 1; k <= cap && (options.calls !== undefined || unmet.size > 0); k++) {
             progress(`${c.context}: call ${k}/${options.calls ?? `at most ${cap}`}`);
-            const result = await transport.exec(c.context, SAMPLE_NAMESPACE, sleep.name, "sleep", [
+            const result = await transport.exec(c.context, namespace, sleep.name, "sleep", [
                 "curl",
                 "-sS",
                 "--max-time",
                 "5",
-                "helloworld.sample:5000/hello",
+                `helloworld.${namespace}:5000/hello`,
             ]);
             const answer = result.code === 0 ? parseHello(result.stdout) : undefined;
             calls.push(answer ?? { error: (result.stderr || result.stdout).trim().split("\n").pop() || `exit ${result.code}` });
@@ -123,9 +161,10 @@ export async function verify(transport: Transport, options: VerifyOptions): Prom
             options.calls === undefined ? cap : undefined,
         );
         const notes = peers.flatMap((gw) => (gw.note ? [gw.note] : []));
-        reports.push(notes.length > 0 ? { ...report, notes } : report);
+        const sidecars = { sleep: revisionsOf([sleep])[0], helloworld: revisionsOf(clusters.flatMap((other) => other.helloworld)) };
+        reports.push({ ...report, ...(notes.length > 0 ? { notes } : {}), namespace, sidecars });
     }
-    return verdict(reports, allVersions);
+    return { reports, versions: allVersions };
 }
 
 /** A peer's gateway with the IPs to look for: a hostname is resolved as istiod resolves it. */
