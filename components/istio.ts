@@ -84,8 +84,10 @@ export function eastWestGatewayValues(
 ): Record<string, unknown> {
     return {
         name: EASTWEST_GATEWAY,
-        // Injected by the default revision; moving it rolls the gateway (a new pod ready before the old goes).
+        // Injected by the default revision. Moving it rolls the gateway: a new pod is ready before
+        // an old one stops, so the gateway's address keeps answering.
         revision,
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
         // Sets the network label, ISTIO_META_REQUESTED_NETWORK_VIEW, ports 15021/15443/15012/15017
         // and the selector label istio: eastwestgateway.
         networkGateway: network,

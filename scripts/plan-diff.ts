@@ -6,7 +6,7 @@
 // that from --last, or else from evaluating the base twice (a second update of an unchanged
 // stack), and the working tree gets the base's.
 import { spawnSync } from "node:child_process";
-import { readFileSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
 import { parseConfigFlags, parseFlags, usageError } from "./cli";
 import { withTempDir } from "./host/tool";
@@ -24,6 +24,8 @@ Options:
   --base REF           the commit, branch or tag to compare with (required)
   --config key=value   config for both sides, e.g. --config clusterCount=4 (repeatable; the
                        istio-multicluster: prefix is optional)
+  --change key=value   config for the working tree only: what a \`pulumi config set\` would do
+                       (repeatable), e.g. --change istioCanary=1.31.4
   --stack NAME         whose stack file each side reads if it has one (default dev)
   --last FILE          the stack's outputs after its last update (pulumi stack output --json >
                        FILE): what the base runs now; without it, the base as a settled stack
@@ -37,13 +39,19 @@ function git(args: string[]): string {
     return result.stdout;
 }
 
-/** The program at `ref` as files in a temporary folder, with this checkout's dependencies. */
-function checkout(ref: string, dir: string): void {
+/**
+ * The program at `ref` as files in a temporary folder, with this checkout's dependencies. A stack
+ * file is per user and untracked: if `ref` has none, the base reads this checkout's.
+ */
+function checkout(ref: string, dir: string, stack: string): void {
     const archive = spawnSync("git", ["archive", "--format=tar", ref], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
     if (archive.status !== 0) throw new Error(`git archive ${ref}: ${archive.stderr.toString().trim()}`);
     const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
     if (untar.status !== 0) throw new Error(`extracting ${ref}: ${untar.stderr.toString().trim()}`);
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const stackFile = `Pulumi.${stack}.yaml`;
+    if (!existsSync(path.join(dir, stackFile)) && existsSync(path.join(ROOT, stackFile)))
+        copyFileSync(path.join(ROOT, stackFile), path.join(dir, stackFile));
 }
 
 interface Side {
@@ -91,24 +99,32 @@ function main(): void {
     const flags = parseFlags(process.argv.slice(2), USAGE, {
         base: { type: "string" },
         config: { type: "string", multiple: true },
+        change: { type: "string", multiple: true },
         stack: { type: "string" },
         json: { type: "boolean" },
         last: { type: "string" },
     });
     if (!flags.base) usageError(USAGE, "--base REF is required");
     const config = parseConfigFlags(flags.config ?? [], USAGE);
+    const change = parseConfigFlags(flags.change ?? [], USAGE);
     const stack = flags.stack ?? "dev";
     const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
     withTempDir("plan-diff", (dir) => {
-        checkout(commit, dir);
+        checkout(commit, dir, stack);
         const baseSide = `${flags.base} (${commit.slice(0, 7)})`;
         const last = flags.last ? readLast(flags.last) : settledOutputs(dir, config, stack, baseSide);
         const base = record(dir, config, stack, last, baseSide);
-        const head = record(ROOT, config, stack, base.outputs, "the working tree");
+        const head = record(ROOT, { ...config, ...change }, stack, base.outputs, "the working tree");
         const diff = planDiff(base.resources, head.resources);
         const title = `plan-diff: ${flags.base} (${commit.slice(0, 7)}) -> working tree${
             Object.keys(config).length
                 ? `, with ${Object.entries(config)
+                      .map(([k, v]) => `${k}=${v}`)
+                      .join(" ")}`
+                : ""
+        }${
+            Object.keys(change).length
+                ? `, changing ${Object.entries(change)
                       .map(([k, v]) => `${k}=${v}`)
                       .join(" ")}`
                 : ""

@@ -210,6 +210,22 @@ test("a canary upgrade, step by step: each plan names exactly the Istio releases
         }
     });
 
+    // A user's step: --change applies to the working tree only; their untracked stack file counts on both sides.
+    const stackFile = path.join(repo, "Pulumi.dev.yaml");
+    writeFileSync(stackFile, "config:\n  istio-multicluster:clusterCount: 2\n");
+    try {
+        const json = JSON.parse(planDiff("--change", "istioCanary=1.31.4", "--json"));
+        assert.deepEqual([...new Set(json.resources.map((r: any) => r.group))].sort(), ["cluster1", "cluster2", "mesh-wide"]);
+        assert.ok(json.resources.some((r: any) => r.name === "cluster2-istio-istiod-1-31-4" && r.change === "add"));
+        assert.ok(!json.resources.some((r: any) => r.change === "remove"), "the base has the same two clusters");
+        assert.match(
+            planDiff("--change", "istioCanary=1.31.4"),
+            /^plan-diff: main \([0-9a-f]{7}\) -> working tree, changing istioCanary=1\.31\.4\n/,
+        );
+    } finally {
+        sh("rm", ["-f", stackFile]);
+    }
+
     // istioVersion changed with no canary: the program refuses, and plan-diff says why.
     withDefault("istioVersion", '"1.31.4"', () => {
         const result = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "main"]);
