@@ -41,7 +41,7 @@ function configure() {
 async function main() {
     const config = clearly(configure);
     const running = await lastRunningRevisions();
-    const revisions = clearly(() => planRevisions(config.istioVersion, config.istioCanary, running));
+    const revisions = clearly(() => planRevisions(config.istioVersion, config.istioCanary, running, { downgrade: config.istioDowngrade }));
     const mesh = buildMesh(config, revisions);
 
     return {

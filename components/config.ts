@@ -12,6 +12,7 @@ export const DEFAULTS = {
     clusterCount: 3,
     istioVersion: "1.31.1",
     istioCanary: "", // none
+    istioDowngrade: false,
     istioHub: "docker.io/istio",
     meshId: "mesh1",
     kindNodeImage: "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed",
@@ -80,6 +81,8 @@ export interface MeshConfig {
     istioVersion: string;
     /** A second Istio version run beside istioVersion as revision tag `canary` (components/revisions.ts). */
     istioCanary?: string;
+    /** Accept an istioCanary older than istioVersion that no longer runs (an explicit rollback). */
+    istioDowngrade: boolean;
     istioHub: string;
     meshId: string;
     kindNodeImage: string;
@@ -174,6 +177,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         canary === undefined || canary === ""
             ? undefined
             : string(raw, "istioCanary", "", VERSION, "must be a release version such as 1.31.4, or empty for no canary");
+    const istioDowngrade = boolean(raw, "istioDowngrade", DEFAULTS.istioDowngrade);
     const istioHub = string(raw, "istioHub", DEFAULTS.istioHub, REGISTRY, "must be an image registry path such as docker.io/istio");
     const meshId = string(raw, "meshId", DEFAULTS.meshId, DNS_LABEL, "must be a DNS label (lower-case letters, digits, '-')");
     const kindNodeImage = string(
@@ -243,6 +247,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         clusters,
         istioVersion,
         ...(istioCanary ? { istioCanary } : {}),
+        istioDowngrade,
         istioHub,
         meshId,
         kindNodeImage,

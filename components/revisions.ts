@@ -59,7 +59,12 @@ const key = (name: string) => `${CONFIG_NAMESPACE}:${name}`;
  * The revisions to run. `running` is what the last update left (empty on a fresh stack).
  * Throws ConfigError for a step that would leave workloads without a control plane.
  */
-export function planRevisions(istioVersion: string, istioCanary: string | undefined, running: Revision[]): RevisionPlan {
+export function planRevisions(
+    istioVersion: string,
+    istioCanary: string | undefined,
+    running: Revision[],
+    options: { downgrade?: boolean } = {},
+): RevisionPlan {
     const current: Revision = { revision: revisionName(istioVersion), version: istioVersion, tags: ["default"] };
     const isRunning = (revision: string) => running.some((r) => r.revision === revision);
     let revisions: Revision[];
@@ -68,11 +73,12 @@ export function planRevisions(istioVersion: string, istioCanary: string | undefi
         revisions = [current];
     } else if (istioCanary !== istioVersion) {
         const canary: Revision = { revision: revisionName(istioCanary), version: istioCanary, tags: ["canary"] };
-        if (compareVersions(istioCanary, istioVersion) < 0 && !isRunning(canary.revision)) {
+        if (compareVersions(istioCanary, istioVersion) < 0 && !isRunning(canary.revision) && !options.downgrade) {
             throw new ConfigError(
                 `Invalid config ${key("istioCanary")} = "${istioCanary}": it is older than ${key("istioVersion")} ${istioVersion}; ` +
-                    `a canary older than the current version is only a rollback target, a revision that still runs ` +
-                    `(running: ${running.map(describeRevision).join(", ") || "none"}). To roll back, set ${key("istioVersion")} to a running revision's version.`,
+                    `a canary older than the current version is a rollback: to a revision that still runs ` +
+                    `(running: ${running.map(describeRevision).join(", ") || "none"}), set ${key("istioVersion")} to its version; ` +
+                    `to a version that no longer runs, say so with pulumi config set ${key("istioDowngrade")} true.`,
             );
         }
         revisions = [current, canary];

@@ -122,3 +122,71 @@ test("stack outputs per cluster: context, cluster name, network, gateway address
         ],
     );
 });
+
+test("revision tags: the webhooks of the chart's revision-tags-mwc.yaml, one configuration per tag, pointing at one revision", async () => {
+    const { revisionTagWebhooks } = await import("../components/revision-tags");
+    const canary = revisionTagWebhooks("canary", "1-31-4");
+    assert.equal(canary.metadata.name, "istio-revision-tag-canary");
+    assert.deepEqual(canary.metadata.labels, {
+        "istio.io/tag": "canary",
+        "istio.io/rev": "1-31-4", // istiod-1-31-4's webhook patcher fills in caBundle by this label
+        app: "sidecar-injector",
+        "app.kubernetes.io/name": "istiod",
+    });
+    assert.deepEqual(
+        canary.webhooks.map((w: any) => [w.name, w.namespaceSelector.matchExpressions, w.objectSelector.matchExpressions]),
+        [
+            [
+                "rev.namespace.sidecar-injector.istio.io",
+                [
+                    { key: "istio.io/rev", operator: "In", values: ["canary"] },
+                    { key: "istio-injection", operator: "DoesNotExist" },
+                ],
+                [{ key: "sidecar.istio.io/inject", operator: "NotIn", values: ["false"] }],
+            ],
+            [
+                "rev.object.sidecar-injector.istio.io",
+                [
+                    { key: "istio.io/rev", operator: "DoesNotExist" },
+                    { key: "istio-injection", operator: "DoesNotExist" },
+                ],
+                [
+                    { key: "sidecar.istio.io/inject", operator: "NotIn", values: ["false"] },
+                    { key: "istio.io/rev", operator: "In", values: ["canary"] },
+                ],
+            ],
+        ],
+    );
+    for (const w of canary.webhooks) {
+        assert.deepEqual(w.clientConfig, { service: { name: "istiod-1-31-4", namespace: "istio-system", path: "/inject", port: 443 } });
+        assert.equal(w.failurePolicy, "Fail");
+        assert.ok(w.name.endsWith("sidecar-injector.istio.io"), "the suffix istiod patches");
+    }
+    // Only the default tag adds istio-injection=enabled namespaces and sidecar.istio.io/inject=true pods.
+    const byDefault = revisionTagWebhooks("default", "1-31-1");
+    assert.deepEqual(
+        byDefault.webhooks.map((w: any) => w.name),
+        ["rev.namespace.", "rev.object.", "namespace.", "object."].map((p) => `${p}sidecar-injector.istio.io`),
+    );
+    assert.deepEqual(byDefault.webhooks[2].namespaceSelector.matchExpressions, [
+        { key: "istio-injection", operator: "In", values: ["enabled"] },
+    ]);
+});
+
+test("every value path of the canary, promoted and kept-unrevisioned releases exists in the charts", { skip: UPSTREAM_SKIP }, async () => {
+    const { configFrom } = await import("./harness");
+    const { buildMesh } = await import("../components/mesh");
+    const { planRevisions } = await import("../components/revisions");
+    const { record } = await import("./harness");
+    const config = configFrom({ preflight: false, clusterCount: "1", istioCanary: "1.31.1" });
+    const legacy = [{ revision: "", version: "1.31.1", tags: ["default" as const] }];
+    const { graph } = await record(() => buildMesh(config, planRevisions("1.31.1", "1.31.1", legacy)));
+    const releases = graph.ofType("kubernetes:helm.sh/v3:Release");
+    for (const r of releases.filter((r) => r.inputs.chart === "istiod")) {
+        assert.deepEqual(unknownValuePaths(r.inputs.values, chartValues("istiod"), FREE_FORM), [], r.name);
+    }
+    assert.equal(releases.filter((r) => r.inputs.chart === "istiod").length, 2);
+    for (const r of releases.filter((r) => r.inputs.chart === "base"))
+        assert.deepEqual(unknownValuePaths(r.inputs.values, chartValues("base")), []);
+    for (const r of releases.filter((r) => r.inputs.chart === "gateway")) assert.deepEqual(gatewayValuesErrors(r.inputs.values), []);
+});

@@ -61,10 +61,15 @@ test("refused: an older canary that does not run, the same version twice with no
         () => planRevisions("1.31.4", "1.31.1", step3),
         new ConfigError(
             'Invalid config istio-multicluster:istioCanary = "1.31.1": it is older than istio-multicluster:istioVersion 1.31.4; ' +
-                "a canary older than the current version is only a rollback target, a revision that still runs " +
-                "(running: revision 1-31-4 (1.31.4)). To roll back, set istio-multicluster:istioVersion to a running revision's version.",
+                "a canary older than the current version is a rollback: to a revision that still runs " +
+                "(running: revision 1-31-4 (1.31.4)), set istio-multicluster:istioVersion to its version; " +
+                "to a version that no longer runs, say so with pulumi config set istio-multicluster:istioDowngrade true.",
         ),
     );
+    // Said explicitly: the older version runs as a canary first, then is promoted like any other.
+    const down = planRevisions("1.31.4", "1.31.1", step3, { downgrade: true });
+    assert.deepEqual(down.revisions, [rev("1.31.4", "default"), rev("1.31.1", "canary")]);
+    assert.deepEqual(planRevisions("1.31.1", "1.31.1", down.revisions).revisions, [rev("1.31.1", "default"), rev("1.31.4")]);
     assert.throws(
         () => planRevisions("1.31.1", "1.31.1", []),
         /^ConfigError: Invalid config istio-multicluster:istioCanary = "1.31.1": it equals istio-multicluster:istioVersion and no other revision runs/,

@@ -69,6 +69,24 @@ test("e2e: manual and nightly; up, verify, destroy even on failure, nothing left
     const verify = index(/npm run --silent verify/);
     const destroy = index(/npm run down/);
     assert.ok(up < verify && verify < destroy);
+    // Then the canary upgrade's three steps, each verified, with a traffic probe across them.
+    const canary = index(/istioCanary=\$\{CANARY_VERSION\}/);
+    assert.ok(verify < canary && canary < destroy);
+    const script: string = steps[canary].run;
+    const order = [
+        "istioCanary=${CANARY_VERSION}",
+        "verify-step1.json",
+        "istioVersion=${CANARY_VERSION}",
+        "verify-step2.json",
+        'istioCanary="',
+        "touch logs/stop-probe",
+    ];
+    assert.deepEqual(
+        order.map((text) => script.indexOf(text)),
+        order.map((text) => script.indexOf(text)).sort((a, b) => a - b),
+    );
+    assert.ok(order.every((text) => script.includes(text)));
+    assert.match(script, /\[ "\$failed" = 0 \]/, "a failed call during the upgrade fails the run");
     assert.equal(steps[destroy].if, "always()");
     assert.equal(steps[index(/kind clusters left/)].if, "always()");
     const upload = steps.find((s) => String(s.uses).startsWith("actions/upload-artifact@"));
