@@ -82,7 +82,10 @@ test("each remote secret waits only for its namespace, its token and the remote'
         const third = [1, 2, 3].find((k) => String(k) !== consumer && String(k) !== remote)!;
         assert.ok(!graph.waitsFor(secret, graph.named(`istio-${third}-cluster`)), "no wait on an unrelated cluster");
         assert.ok(!graph.waitsFor(secret, graph.named(`cluster${consumer}-istio-istiod-1-31-1`)), "no wait on the consumer's istiod");
-        assert.ok(graph.waitsFor(secret, graph.named(`cluster${remote}-istio-istiod-1-31-1`)), "the remote's ClusterRole binding exists first");
+        assert.ok(
+            graph.waitsFor(secret, graph.named(`cluster${remote}-istio-istiod-1-31-1`)),
+            "the remote's ClusterRole binding exists first",
+        );
         for (const later of ["eastwestgateway", "cross-network-gateway"]) {
             assert.ok(!graph.waitsFor(secret, graph.named(`cluster${remote}-istio-${later}`)), `nothing else of the remote: ${later}`);
         }
