@@ -23,7 +23,7 @@ function clearly<T>(step: () => T): T {
     try {
         return step();
     } catch (error) {
-        // A clear message, no stack trace, and nothing declared.
+        // A clear message, no stack trace, and nothing created (at most the stack's own outputs read).
         if (error instanceof ConfigError || error instanceof PreflightError) throw new pulumi.RunError(error.message);
         throw error;
     }
