@@ -71,4 +71,11 @@ test("a version the repository does not have is named, and the check fails", asy
     for (const chart of ["base", "istiod", "gateway"])
         assert.match(result.stdout, new RegExp(`^MISSING ${chart} 1\\.31\\.9 in https://blob\\.istio\\.io/istio-release/charts$`, "m"));
     assert.match(result.stdout, /^3 of 4 charts do not exist in their repository$/m);
+    // A canary of a version the repository does not have: its istiod, and istio-base (the newer version).
+    const canary = await checkCharts("--config", "istioCanary=1.31.9");
+    assert.equal(canary.status, 1);
+    assert.match(canary.stdout, /^ok {6}istiod 1\.31\.1 in /m);
+    assert.match(canary.stdout, /^MISSING istiod 1\.31\.9 in /m);
+    assert.match(canary.stdout, /^MISSING base 1\.31\.9 in /m);
+    assert.match(canary.stdout, /^2 of 5 charts do not exist in their repository$/m);
 });
