@@ -1,5 +1,5 @@
 // Runs a CLI synchronously for checks done before any resource is declared.
-import { spawnSync } from "child_process";
+import { run as runTool } from "../scripts/host/tool";
 
 export interface RunResult {
     /** false when the executable was not found */
@@ -10,15 +10,8 @@ export interface RunResult {
 }
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): RunResult {
-    const result = spawnSync(cmd, args, { env, encoding: "utf8", timeout: 30_000 });
-    const error = result.error as NodeJS.ErrnoException | undefined;
-    if (error?.code === "ENOENT") return { found: false, ok: false, stdout: "", stderr: "" };
-    return {
-        found: true,
-        ok: !error && result.status === 0,
-        stdout: result.stdout ?? "",
-        stderr: (result.stderr ?? "") || (error?.message ?? ""),
-    };
+    const result = runTool(cmd, args, { env, timeoutMs: 30_000 });
+    return { found: !result.notFound, ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Last non-empty line of a command's error output, for one-line messages. */

@@ -9,6 +9,8 @@ export interface ToolResult {
     status: number;
     stdout: string;
     stderr: string;
+    /** Set when the executable is not on PATH (status 127). */
+    notFound?: true;
 }
 
 export class ToolError extends Error {
@@ -42,8 +44,8 @@ export function run(cmd: string, args: string[], options: RunOptions = {}): Tool
     });
     if (result.error) {
         const code = (result.error as NodeJS.ErrnoException).code;
-        const why = code === "ENOENT" ? `${cmd} is not installed (not found on PATH)` : result.error.message;
-        return { status: 127, stdout: "", stderr: why };
+        if (code === "ENOENT") return { status: 127, stdout: "", stderr: `${cmd} is not installed (not found on PATH)`, notFound: true };
+        return { status: 127, stdout: "", stderr: result.error.message };
     }
     return { status: result.status ?? 128, stdout: result.stdout ?? "", stderr: result.stderr ?? "" };
 }
