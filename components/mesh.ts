@@ -20,7 +20,6 @@ export interface Mesh {
     clusters: MeshCluster[];
     controlPlanes: IstioControlPlane[];
     pki: MeshPki;
-    revisions: RevisionPlan;
     sampleApps: SampleApps[];
     /** The samples injected by the canary tag, while a canary runs. */
     canarySampleApps: SampleApps[];
@@ -154,5 +153,5 @@ export function buildMesh(config: MeshConfig, revisions = planRevisions(config.i
         );
     }
 
-    return { clusters, controlPlanes, pki, revisions, sampleApps, canarySampleApps };
+    return { clusters, controlPlanes, pki, sampleApps, canarySampleApps };
 }
