@@ -183,6 +183,20 @@ test("canary steps under the real engine: the program reads back the revisions t
             assert.ok(errors.length <= 1 && errors.every((e) => MISSING_PLUGIN.test(`${e}\n`)), JSON.stringify(errors));
         }
 
+        // After step 2: step 3 and the rollback plan; dropping the canary and going back at once is refused.
+        setLastOutputs({
+            istioVersion: "1.31.4",
+            istioRevisions: [
+                { revision: "1-31-4", version: "1.31.4", tags: ["default"] },
+                { revision: "1-31-1", version: "1.31.1", tags: [] },
+            ],
+        });
+        for (const values of [{ istioVersion: "1.31.4" }, { istioVersion: "1.31.1", istioCanary: "1.31.4" }] as Record<string, string>[]) {
+            const errors = errorsOf(values);
+            assert.ok(errors.length <= 1 && errors.every((e) => MISSING_PLUGIN.test(`${e}\n`)), JSON.stringify(errors));
+        }
+        assert.match(errorsOf({}).join("\n"), /moves the default tag off revision 1-31-4 \(1\.31\.4\)/);
+
         // A stack of the earlier release: one unrevisioned istiod; its outputs name only istioVersion.
         setLastOutputs({ istioVersion: "1.31.1", meshId: "mesh1" });
         assert.match(
