@@ -14,7 +14,8 @@ import { MetalLb } from "./load-balancer";
 import { MeshPki } from "./mesh-pki";
 import { RemoteAccess } from "./remote-access";
 import { RevisionPlan, planRevisions } from "./revisions";
-import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE, SampleApps } from "./sample-apps";
+import { SampleApps } from "./sample-apps";
+import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE } from "./sample-names";
 
 export interface Mesh {
     clusters: MeshCluster[];

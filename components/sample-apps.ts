@@ -3,9 +3,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster, inCluster } from "./cluster";
+import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE } from "./sample-names";
 
-export const SAMPLE_NAMESPACE = "sample";
-export const CANARY_SAMPLE_NAMESPACE = "sample-canary";
 /** The revision that injected a pod template; a new value restarts the pods onto another revision. */
 export const REVISION_ANNOTATION = "istio-multicluster/revision";
 
@@ -13,7 +12,6 @@ export const REVISION_ANNOTATION = "istio-multicluster/revision";
 export function injectionLabels(tag: "default" | "canary"): Record<string, string> {
     return tag === "default" ? { "istio-injection": "enabled" } : { "istio.io/rev": "canary" };
 }
-export const HELLOWORLD_PORT = 5000;
 
 export function sampleImages(registry: string) {
     return {

@@ -1,5 +1,6 @@
 // Runs the verification against a Transport: the lab's curl loop and proxy-config check, per cluster.
 import { isIPv4 } from "node:net";
+import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE } from "../../components/sample-names";
 import {
     Answer,
     ClusterReport,
@@ -15,10 +16,7 @@ import {
     verdict,
 } from "./logic";
 
-export const SAMPLE_NAMESPACE = "sample";
-/** The samples injected by the canary tag: checked when it has pods. */
-export const CANARY_SAMPLE_NAMESPACE = "sample-canary";
-export const helloworldCluster = (namespace: string) => `outbound|5000||helloworld.${namespace}.svc.cluster.local`;
+export const helloworldCluster = (namespace: string) => `outbound|${HELLOWORLD_PORT}||helloworld.${namespace}.svc.cluster.local`;
 export const HELLOWORLD_CLUSTER = helloworldCluster(SAMPLE_NAMESPACE);
 /** The label the injector puts on the pods it injects: the revision of their sidecar. */
 const REVISION_LABEL = "istio.io/rev";
@@ -141,7 +139,7 @@ async function verifyNamespace(
                 "-sS",
                 "--max-time",
                 "5",
-                `helloworld.${namespace}:5000/hello`,
+                `helloworld.${namespace}:${HELLOWORLD_PORT}/hello`,
             ]);
             const answer = result.code === 0 ? parseHello(result.stdout) : undefined;
             calls.push(answer ?? { error: (result.stderr || result.stdout).trim().split("\n").pop() || `exit ${result.code}` });
