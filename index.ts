@@ -16,7 +16,7 @@ import { existingPreflight } from "./components/existing/preflight";
 import { kindPreflight } from "./components/kind/preflight";
 import { buildMesh } from "./components/mesh";
 import { lastRunningRevisions } from "./components/revision-memory";
-import { planRevisions } from "./components/revisions";
+import { planForConfig } from "./components/revisions";
 import { PreflightError } from "./components/run";
 
 function clearly<T>(step: () => T): T {
@@ -41,7 +41,7 @@ function configure() {
 async function main() {
     const config = clearly(configure);
     const running = await lastRunningRevisions();
-    const revisions = clearly(() => planRevisions(config.istioVersion, config.istioCanary, running, { downgrade: config.istioDowngrade }));
+    const revisions = clearly(() => planForConfig(config, running));
     const mesh = buildMesh(config, revisions);
 
     return {

@@ -1,13 +1,10 @@
 // The container images the mesh runs, for the pinned versions.
 import { MeshConfig } from "./config";
-import { RevisionPlan, compareVersions, planRevisions } from "./revisions";
+import { RevisionPlan, compareVersions, planForConfig } from "./revisions";
 import { helloworldVersions, sampleImages } from "./sample-apps";
 
 /** Every image the mesh runs: Istio's of each running revision, MetalLB's, the samples'. */
-export function meshImages(
-    config: MeshConfig,
-    revisions: RevisionPlan = planRevisions(config.istioVersion, config.istioCanary, []),
-): string[] {
+export function meshImages(config: MeshConfig, revisions: RevisionPlan = planForConfig(config)): string[] {
     const versions = [...new Set(revisions.revisions.map((r) => r.version))].sort(compareVersions);
     const images = versions.flatMap((v) => [`${config.istioHub}/pilot:${v}`, `${config.istioHub}/proxyv2:${v}`]);
     if (config.clusters.some((c) => c.loadBalancer.type !== "platform")) {

@@ -13,7 +13,7 @@ import { KindCluster } from "./kind/kind-cluster";
 import { MetalLb } from "./load-balancer";
 import { MeshPki } from "./mesh-pki";
 import { RemoteAccess } from "./remote-access";
-import { RevisionPlan, planRevisions } from "./revisions";
+import { RevisionPlan, planForConfig } from "./revisions";
 import { SampleApps } from "./sample-apps";
 import { CANARY_SAMPLE_NAMESPACE, HELLOWORLD_PORT, SAMPLE_NAMESPACE } from "./sample-names";
 
@@ -58,7 +58,7 @@ export function sampleExports(config: MeshConfig, revisions: RevisionPlan): Expo
 }
 
 /** `revisions` defaults to a fresh stack's: istioVersion (and istioCanary) only. */
-export function buildMesh(config: MeshConfig, revisions = planRevisions(config.istioVersion, config.istioCanary, [])): Mesh {
+export function buildMesh(config: MeshConfig, revisions = planForConfig(config)): Mesh {
     const clusters = config.provisioner === "kind" ? kindClusters(config, revisions) : existingClusters(config);
     const pki = new MeshPki("mesh-pki", { clusterNames: config.clusters.map((c) => c.clusterName), pki: config.pki });
     const federated = config.discovery === "federated";

@@ -4,7 +4,7 @@
 //   1. istioCanary = new        -> current (tag default) + new (tag canary)
 //   2. istioVersion = new       -> new (tag default) + the old one, kept for a rollback
 //   3. istioCanary removed      -> new only
-import { CONFIG_NAMESPACE, ConfigError } from "./config";
+import { CONFIG_NAMESPACE, ConfigError, MeshConfig } from "./config";
 
 export type RevisionTag = "default" | "canary";
 
@@ -133,6 +133,14 @@ function movesDefaultAndRemovesIt(previous: Revision, istioVersion: string, isti
         `then ${key("istioVersion")} ${istioVersion} (step 2, keeps ${previous.revision} running), then pulumi config rm ${key("istioCanary")} (step 3).`
     );
 }
+
+/** The plan for `config` after an update that left `running` (empty: a new stack). */
+export function planForConfig(config: MeshConfig, running: Revision[] = []): RevisionPlan {
+    return planRevisions(config.istioVersion, config.istioCanary, running, { downgrade: config.istioDowngrade });
+}
+
+/** The stack outputs `runningRevisions` reads back: they are what a later update remembers. */
+export const REMEMBERED_OUTPUTS = ["istioVersion", "istioRevisions"] as const;
 
 /** What ran after the last update, from the stack's previous outputs. */
 export function runningRevisions(outputs: Record<string, unknown> | undefined): Revision[] {

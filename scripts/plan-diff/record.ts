@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { Graph, recordOutcome } from "../../test/harness";
+import { REMEMBERED_OUTPUTS } from "../../components/revisions";
 import { stackConfig } from "../stack-config";
 
 export interface PlannedResource {
@@ -25,7 +26,6 @@ export interface PlannedResource {
 
 /** The stack outputs a later update reads back (components/revision-memory.ts). */
 export type RememberedOutputs = Record<string, unknown>;
-const REMEMBERED = ["istioVersion", "istioRevisions"];
 
 /**
  * The program in `dir` (its Pulumi.yaml and stack file, then `overrides`) under mocks, after an
@@ -45,7 +45,7 @@ export async function recordStack(
     if (error) throw error;
     const exported = (result ?? {}) as Record<string, unknown>;
     const outputs = Object.fromEntries(
-        REMEMBERED.filter((k) => exported[k] !== undefined && !pulumi.Output.isInstance(exported[k])).map((k) => [k, exported[k]]),
+        REMEMBERED_OUTPUTS.filter((k) => exported[k] !== undefined && !pulumi.Output.isInstance(exported[k])).map((k) => [k, exported[k]]),
     );
     return { graph, outputs };
 }
