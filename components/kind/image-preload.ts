@@ -3,6 +3,7 @@
 // from local images, and each cluster gets one `kind load` (kind's advice), not one per image.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { lastLine } from "../run";
 import { KindCluster } from "./kind-cluster";
 
 const SCRIPT = "node --import tsx scripts/images.ts";
@@ -43,7 +44,7 @@ export class ImagePreload extends pulumi.ComponentResource {
                 create: `${SCRIPT} load`,
                 environment: {
                     IMAGES: this.images.join("\n"),
-                    ARCHIVE: this.save.stdout.apply((s) => s.trim().split("\n").pop() ?? ""),
+                    ARCHIVE: this.save.stdout.apply(lastLine),
                     KIND_CLUSTER_NAME: cluster.spec.context,
                 },
                 triggers: [cluster.deletedWith.id, ...this.images],
