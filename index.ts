@@ -46,8 +46,9 @@ async function main() {
 
     return {
         istioVersion: config.istioVersion,
-        // Read back by the next update (components/revision-memory.ts).
-        istioRevisions: revisions.revisions,
+        // Read back by the next update (components/revision-memory.ts); written only once in place,
+        // so a failed update leaves the previous record.
+        istioRevisions: mesh.revisionsInPlace,
         meshId: config.meshId,
         discovery: config.discovery,
         provisioner: config.provisioner,

@@ -14,9 +14,12 @@ export const DEFAULTS = {
     istioCanary: "", // none
     istioDowngrade: false,
     istioHub: "docker.io/istio",
+    // Istio publishes its charts here since 1.31 (storage.googleapis.com has no 1.31 charts).
+    istioChartRepo: "https://blob.istio.io/istio-release/charts",
     meshId: "mesh1",
     kindNodeImage: "kindest/node:v1.36.4@sha256:099e049362a1526b2db71494e1947aae99bd16290d7c895f2b7ea312e3cbfaed",
     metallbVersion: "0.16.1",
+    metallbChartRepo: "https://metallb.github.io/metallb",
     sampleApps: true,
     sampleRegistry: "docker.io",
     preflight: true,
@@ -84,9 +87,12 @@ export interface MeshConfig {
     /** Accept an istioCanary older than istioVersion that no longer runs (an explicit rollback). */
     istioDowngrade: boolean;
     istioHub: string;
+    /** Helm repository of Istio's charts: an http(s) chart repository or an oci:// registry path. */
+    istioChartRepo: string;
     meshId: string;
     kindNodeImage: string;
     metallbVersion: string;
+    metallbChartRepo: string;
     sampleApps: boolean;
     sampleRegistry: string;
     preflight: boolean;
@@ -143,6 +149,30 @@ function string(raw: RawConfig, key: string, def: string, pattern: RegExp, allow
     return value;
 }
 
+/**
+ * A chart repository as helm takes it: http(s)://host[/path] (a repository with an index.yaml)
+ * or oci://registry/path (charts in an OCI registry). No credentials in the URL: they would land
+ * in the state in plain text.
+ */
+function chartRepository(raw: RawConfig, key: string, def: string): string {
+    const value = raw(key);
+    if (value === undefined) return def;
+    const allowed =
+        "must be the URL of a Helm chart repository, http(s)://host/path, or an OCI registry path, oci://host/path, without credentials";
+    let url: URL;
+    try {
+        url = new URL(value.trim());
+    } catch {
+        return fail(key, value, allowed);
+    }
+    const schemes = ["http:", "https:", "oci:"];
+    if (!schemes.includes(url.protocol) || url.hostname === "" || url.username || url.password || url.search || url.hash) {
+        fail(key, value, allowed);
+    }
+    if (url.protocol === "oci:" && url.pathname.replace(/\/+$/, "") === "") fail(key, value, allowed);
+    return value.trim().replace(/\/+$/, "");
+}
+
 function oneOf<T extends string>(raw: RawConfig, key: string, def: T, values: readonly T[]): T {
     const value = raw(key);
     if (value === undefined) return def;
@@ -179,6 +209,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
             : string(raw, "istioCanary", "", VERSION, "must be a release version such as 1.31.4, or empty for no canary");
     const istioDowngrade = boolean(raw, "istioDowngrade", DEFAULTS.istioDowngrade);
     const istioHub = string(raw, "istioHub", DEFAULTS.istioHub, REGISTRY, "must be an image registry path such as docker.io/istio");
+    const istioChartRepo = chartRepository(raw, "istioChartRepo", DEFAULTS.istioChartRepo);
     const meshId = string(raw, "meshId", DEFAULTS.meshId, DNS_LABEL, "must be a DNS label (lower-case letters, digits, '-')");
     const kindNodeImage = string(
         raw,
@@ -188,6 +219,7 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         "must be an image reference with a tag or digest, e.g. kindest/node:v1.36.4@sha256:<64 hex>",
     );
     const metallbVersion = string(raw, "metallbVersion", DEFAULTS.metallbVersion, VERSION, "must be a chart version such as 0.16.1");
+    const metallbChartRepo = chartRepository(raw, "metallbChartRepo", DEFAULTS.metallbChartRepo);
     const sampleApps = boolean(raw, "sampleApps", DEFAULTS.sampleApps);
     const sampleRegistry = string(raw, "sampleRegistry", DEFAULTS.sampleRegistry, REGISTRY, "must be an image registry such as docker.io");
     const preflight = boolean(raw, "preflight", DEFAULTS.preflight);
@@ -249,9 +281,11 @@ export function parseConfig(raw: RawConfig): MeshConfig {
         ...(istioCanary ? { istioCanary } : {}),
         istioDowngrade,
         istioHub,
+        istioChartRepo,
         meshId,
         kindNodeImage,
         metallbVersion,
+        metallbChartRepo,
         sampleApps,
         sampleRegistry,
         preflight,

@@ -1,15 +1,15 @@
 // IstioControlPlane: Istio multi-primary on its own network, by the official Helm charts.
 // Order inside a cluster: namespace + cacerts -> istio-base -> istiod of each revision -> tag
 // webhooks -> east-west gateway (after LoadBalancer support) -> cross-network Gateway.
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { chartSource } from "./charts";
 import { MeshCluster, inCluster } from "./cluster";
 import { ClusterCa } from "./mesh-pki";
 import { revisionTagWebhooks } from "./revision-tags";
 import { RevisionPlan, RevisionTag } from "./revisions";
 
-/** Istio's chart repository since 1.31 (the storage.googleapis.com repo has no 1.31 charts). */
-export const ISTIO_REPO = "https://blob.istio.io/istio-release/charts";
 export const ISTIO_NAMESPACE = "istio-system";
 export const EASTWEST_GATEWAY = "istio-eastwestgateway";
 export const EASTWEST_SELECTOR = { istio: "eastwestgateway" };
@@ -23,6 +23,8 @@ export interface IstioControlPlaneArgs {
     /** The istiod revisions to run and where the tags point (components/revisions.ts). */
     revisions: RevisionPlan;
     hub: string;
+    /** Helm repository of Istio's charts (config istioChartRepo). */
+    chartRepo: string;
     ca: ClusterCa;
     /** LoadBalancer support that the east-west gateway's Service needs. */
     loadBalancerReady: pulumi.Resource[];
@@ -126,6 +128,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     public readonly base: k8s.helm.v3.Release;
     /** The default revision's istiod. */
     public readonly istiod: k8s.helm.v3.Release;
+    /** istio-base, every istiod and every tag webhook: the revision plan is in place once all exist. */
+    public readonly revisionResources: pulumi.CustomResource[] = [];
     /** What a pod needs before it is created, per tag: that revision's istiod and the tag's webhook. */
     public readonly injectors: Partial<Record<RevisionTag, pulumi.Resource[]>> = {};
     public readonly eastWestGateway: k8s.helm.v3.Release;
@@ -138,9 +142,8 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const { clusterName, network } = cluster.spec;
         const release = (chart: string, releaseName: string, version: string, values: pulumi.Input<Record<string, unknown>>) => ({
             name: releaseName,
-            chart,
+            ...chartSource(args.chartRepo, chart),
             version,
-            repositoryOpts: { repo: ISTIO_REPO },
             namespace: ISTIO_NAMESPACE,
             values,
             timeout: args.timeoutSeconds,
@@ -214,7 +217,9 @@ export class IstioControlPlane extends pulumi.ComponentResource {
                 inCluster(cluster, this, allIstiods),
             );
             this.injectors[tag] = [istiods.get(revision)!, webhook];
+            this.revisionResources.push(webhook);
         }
+        this.revisionResources.push(this.base, ...allIstiods);
 
         // After istiod: the gateway's pods are injected by istiod's webhook (image "auto").
         // A known address (MetalLB range, reserved platform address) is requested explicitly,
@@ -255,16 +260,23 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         if (pinned) {
             this.gatewayAddress = pinned;
         } else {
-            // Read the Service once the release (which waits for its external address) is done.
-            const service = k8s.core.v1.Service.get(
-                `${name}-eastwestgateway-service`,
-                pulumi.interpolate`${this.eastWestGateway.status.namespace}/${EASTWEST_GATEWAY}`,
-                { parent: this, provider: cluster.provider, dependsOn: [this.eastWestGateway] },
-            );
-            this.gatewayAddress = service.status.apply((status) => {
-                const ingress = status?.loadBalancer?.ingress?.[0];
-                return ingress?.ip || ingress?.hostname || "";
-            });
+            // The platform's address, read once the release (which waits for it) is done.
+            this.gatewayAddress = new command.local.Command(
+                `${name}-eastwestgateway-address`,
+                {
+                    create: "node --import tsx scripts/gateway-address.ts",
+                    environment: cluster.kubectlEnv.apply((env) => ({
+                        ...env,
+                        CLUSTER: clusterName,
+                        NAMESPACE: ISTIO_NAMESPACE,
+                        SERVICE: EASTWEST_GATEWAY,
+                        TIMEOUT_SECONDS: String(args.timeoutSeconds),
+                    })),
+                    logging: "stderr",
+                    triggers: [this.eastWestGateway.id],
+                },
+                { parent: this, dependsOn: [this.eastWestGateway] },
+            ).stdout.apply((stdout) => stdout.trim());
         }
         this.registerOutputs({ gatewayAddress: this.gatewayAddress, clusterName, network, revisions: plan.revisions });
     }

@@ -3,15 +3,17 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { chartSource } from "./charts";
 import { MeshCluster, inCluster } from "./cluster";
 
-export const METALLB_REPO = "https://metallb.github.io/metallb";
 export const METALLB_NAMESPACE = "metallb-system";
 export const POOL_NAME = "mesh-pool";
 
 export interface MetalLbArgs {
     cluster: MeshCluster;
     version: string;
+    /** Helm repository of MetalLB's chart (config metallbChartRepo). */
+    chartRepo: string;
     range: pulumi.Input<string>;
     /** speaker.ignoreExcludeLB: needed where only control-plane nodes exist (kind). */
     announceFromExcludedNodes: boolean;
@@ -64,9 +66,8 @@ export class MetalLb extends pulumi.ComponentResource {
             `${name}-metallb`,
             {
                 name: "metallb",
-                chart: "metallb",
+                ...chartSource(args.chartRepo, "metallb"),
                 version: args.version,
-                repositoryOpts: { repo: METALLB_REPO },
                 namespace: METALLB_NAMESPACE,
                 values: metallbValues(args.announceFromExcludedNodes),
                 timeout: args.timeoutSeconds,

@@ -24,6 +24,8 @@ export interface Mesh {
     sampleApps: SampleApps[];
     /** The samples injected by the canary tag, while a canary runs. */
     canarySampleApps: SampleApps[];
+    /** The planned revisions, known only once every cluster's releases and tag webhooks exist. */
+    revisionsInPlace: pulumi.Output<RevisionPlan["revisions"]>;
 }
 
 /** Clusters made by kind, each with the shared images loaded before anything runs in it. */
@@ -81,6 +83,7 @@ export function buildMesh(config: MeshConfig, revisions = planForConfig(config))
                 ? new MetalLb(`${clusterName}-metallb`, {
                       cluster,
                       version: config.metallbVersion,
+                      chartRepo: config.metallbChartRepo,
                       range: cluster.loadBalancer.range,
                       announceFromExcludedNodes: cluster.loadBalancer.announceFromExcludedNodes,
                       timeoutSeconds: config.helmTimeoutSeconds,
@@ -91,6 +94,7 @@ export function buildMesh(config: MeshConfig, revisions = planForConfig(config))
             meshId: config.meshId,
             revisions,
             hub: config.istioHub,
+            chartRepo: config.istioChartRepo,
             ca: pki.clusters[clusterName],
             loadBalancerReady,
             timeoutSeconds: config.helmTimeoutSeconds,
@@ -149,10 +153,14 @@ export function buildMesh(config: MeshConfig, revisions = planForConfig(config))
                     consumerNamespace: controlPlanes[i].namespace,
                     remoteBase: controlPlanes[j].base,
                     remoteIstiod: controlPlanes[j].istiod,
+                    timeoutSeconds: config.helmTimeoutSeconds,
                 });
             }),
         );
     }
 
-    return { clusters, controlPlanes, pki, sampleApps, canarySampleApps };
+    const revisionsInPlace = pulumi
+        .all(controlPlanes.flatMap((cp) => cp.revisionResources.map((r) => r.id)))
+        .apply(() => revisions.revisions);
+    return { clusters, controlPlanes, pki, sampleApps, canarySampleApps, revisionsInPlace };
 }

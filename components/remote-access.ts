@@ -1,6 +1,7 @@
 // Endpoint discovery: what `istioctl create-remote-secret` makes, for one ordered pair.
 // Cluster `remote` issues a reader token to cluster `consumer`; the consumer's istiod
 // then watches the remote API server with it.
+import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
@@ -20,6 +21,8 @@ export interface RemoteAccessArgs {
     remoteBase: pulumi.Resource;
     /** Remote's istiod release: it binds the reader's ClusterRole; before it the consumer gets 403s. */
     remoteIstiod: pulumi.Resource;
+    /** How long the token controller may take to fill the token. */
+    timeoutSeconds: number;
 }
 
 /** The kubeconfig a remote secret carries: one cluster, one user, one context, named after the remote. */
@@ -55,28 +58,47 @@ export class RemoteAccess extends pulumi.ComponentResource {
         const remoteName = remote.spec.clusterName;
 
         // One token per consumer: revoking one peer's access removes just this pair.
-        // Since Kubernetes 1.24 a ServiceAccount gets no token by itself; the token
-        // controller fills this Secret, and the provider waits until it has.
+        // Since Kubernetes 1.24 a ServiceAccount gets no token by itself; the token controller
+        // fills this Secret. The provider would wait for that a few seconds only (too short with
+        // several clusters starting at once): reader-token.ts waits instead, up to the timeout.
+        const tokenName = tokenSecretName(consumer.spec.clusterName);
         const token = new k8s.core.v1.Secret(
             `${name}-token`,
             {
                 metadata: {
-                    name: tokenSecretName(consumer.spec.clusterName),
+                    name: tokenName,
                     namespace: ISTIO_NAMESPACE,
-                    annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT },
+                    annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT, "pulumi.com/skipAwait": "true" },
                 },
                 type: "kubernetes.io/service-account-token",
             },
             inCluster(remote, this, [args.remoteBase]), // the SDK keeps a Secret's data secret
         );
+        const filled = new command.local.Command(
+            `${name}-token-data`,
+            {
+                create: "node --import tsx scripts/reader-token.ts",
+                environment: remote.kubectlEnv.apply((env) => ({
+                    ...env,
+                    CLUSTER: remoteName,
+                    SECRET: tokenName,
+                    TIMEOUT_SECONDS: String(args.timeoutSeconds),
+                })),
+                logging: "stderr", // stdout is the token
+                // A new token Secret (revoked and made again) is read again.
+                triggers: [token.metadata.uid],
+            },
+            { parent: this, dependsOn: [token], additionalSecretOutputs: ["stdout"] },
+        );
+        const data = pulumi.secret(filled.stdout.apply((stdout) => JSON.parse(stdout) as Record<string, string>));
 
-        const kubeconfig = pulumi.all([remote.apiServer, token.data]).apply(([server, data]) =>
+        const kubeconfig = pulumi.all([remote.apiServer, data]).apply(([server, tokenData]) =>
             remoteKubeconfig(
                 remoteName,
                 server,
                 // The service-account CA, as istioctl does, unless another CA serves apiServer.
-                remote.apiServerTls?.caData ?? data["ca.crt"],
-                Buffer.from(data["token"], "base64").toString("utf8"),
+                remote.apiServerTls?.caData ?? tokenData["ca.crt"],
+                Buffer.from(tokenData.token, "base64").toString("utf8"),
                 remote.apiServerTls?.serverName,
             ),
         );

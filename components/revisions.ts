@@ -105,6 +105,14 @@ export function planRevisions(
         throw new ConfigError(movesDefaultAndRemovesIt(previousDefault, istioVersion, istioCanary));
     }
 
+    // With a canary set, every revision that runs stays: workloads the user injected with it (tag
+    // canary, or a revision kept after a promotion) would lose their control plane. Revisions go
+    // only in step 3 (istioCanary removed), which the user asks for by name.
+    const dropped = running.filter((r) => !revisions.some((p) => p.revision === r.revision));
+    if (istioCanary !== undefined && dropped.length > 0) {
+        throw new ConfigError(removesRunning(dropped, istioVersion, istioCanary));
+    }
+
     const canaryRevision = revisions.find((r) => r.tags.includes("canary"))?.revision;
     return {
         revisions,
@@ -112,6 +120,18 @@ export function planRevisions(
         ...(canaryRevision ? { canaryRevision } : {}),
         baseVersion: revisions.map((r) => r.version).reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b)),
     };
+}
+
+function removesRunning(dropped: Revision[], istioVersion: string, istioCanary: string): string {
+    const what = (r: Revision) =>
+        `${describeRevision(r)}${r.tags.length > 0 ? ` (tag ${r.tags.join(", ")})` : " (kept after a promotion, for your workloads and a rollback)"}`;
+    const names = dropped.map(what).join(" and ");
+    return (
+        `${key("istioVersion")} "${istioVersion}" with ${key("istioCanary")} "${istioCanary}" would remove ${names}, which still ` +
+        `${dropped.length > 1 ? "run" : "runs"}: pods it injected would lose their control plane. Remove it on purpose first ` +
+        `(restart or relabel your workloads, then pulumi config rm ${key("istioCanary")} && pulumi up: step 3 removes every ` +
+        `revision but ${revisionName(istioVersion)}), then set ${key("istioCanary")} again.`
+    );
 }
 
 function movesDefaultAndRemovesIt(previous: Revision, istioVersion: string, istioCanary: string | undefined): string {

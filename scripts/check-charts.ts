@@ -25,6 +25,11 @@ async function main(): Promise<void> {
     }
     let missing = 0;
     for (const chart of charts.values()) {
+        if (chart.repo === "") {
+            // An OCI reference (istioChartRepo / metallbChartRepo oci://...): the registry has no index.
+            console.log(`not checked ${chart.name} ${chart.version}: an OCI registry, try \`helm show chart ${chart.name} --version ${chart.version}\``);
+            continue;
+        }
         const url = await chartArchiveUrl(chart);
         if (!url) missing++;
         console.log(`${url ? "ok     " : "MISSING"} ${chart.name} ${chart.version} in ${chart.repo}${url ? ` (${url})` : ""}`);

@@ -13,8 +13,6 @@ import { homedir, tmpdir } from "node:os";
 import * as path from "node:path";
 import { DEFAULTS } from "../components/config";
 import { chartArchiveUrl, download, viaMirror } from "./charts";
-import { ISTIO_REPO } from "../components/istio";
-import { METALLB_REPO } from "../components/load-balancer";
 
 type Source =
     { chart: { repo: string; name: string; version: string }; member: string; transform?: (text: string) => string } | { url: string };
@@ -31,11 +29,11 @@ const METALLB = DEFAULTS.metallbVersion;
 // The Gateway API CRDs (v1.6.0, experimental) as Istio's own integration tests install them.
 const ISTIO_COMMIT = "a8d7012191ebf42bacd48fa72b32a05828e4c564";
 const istio = (chart: string, member: string) => ({
-    chart: { repo: ISTIO_REPO, name: chart, version: ISTIO },
+    chart: { repo: DEFAULTS.istioChartRepo, name: chart, version: ISTIO },
     member: `${chart}/${member}`,
 });
 const metallb = (member: string, transform?: (text: string) => string) => ({
-    chart: { repo: METALLB_REPO, name: "metallb", version: METALLB },
+    chart: { repo: DEFAULTS.metallbChartRepo, name: "metallb", version: METALLB },
     member: `metallb/${member}`,
     transform,
 });

@@ -7,6 +7,7 @@ import * as settings from "@pulumi/pulumi/runtime/settings";
 import * as state from "@pulumi/pulumi/runtime/state";
 import { MeshConfig, parseConfig } from "../components/config";
 import { buildMesh, Mesh } from "../components/mesh";
+import { READ_STACK_OUTPUTS } from "../components/revision-memory";
 import { emulateTls } from "./tls-emulator";
 
 // No test (and no plan) reads the user's kubeconfig: tests that need one set their own.
@@ -70,8 +71,10 @@ export interface MockOptions {
     realCerts?: boolean;
     /** Run as a preview (unknown outputs stay unknown). */
     preview?: boolean;
-    /** The stack's outputs after its last update, as the program's self StackReference reads them. */
+    /** The stack's outputs after its last update, as the program reads them back (readStackOutputs). */
     lastOutputs?: Record<string, unknown>;
+    /** The DIY backend's legacy layout: stack names with a '/' are rejected, as tokens.ParseStackName does. */
+    legacyLayout?: boolean;
 }
 
 /** The cluster a resource belongs to, from its provider's name: "<name>-provider::<id>". */
@@ -106,6 +109,11 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
             if (/kind-cluster\.(ts|sh) kubeconfig$/.test(create)) {
                 return { ...plain, stdout: `apiVersion: v1\nkind: Config\n# admin credentials of ${env.KIND_CLUSTER_NAME}\n` };
             }
+            if (create.endsWith("reader-token.ts")) {
+                const token = b64(`token:${env.CLUSTER}:${env.SECRET}`);
+                return { ...plain, stdout: JSON.stringify({ token, "ca.crt": b64(`ca-of-${env.CLUSTER}`) }) };
+            }
+            if (create.endsWith("gateway-address.ts")) return { ...plain, stdout: `198.51.100.${/(\d+)$/.exec(env.CLUSTER)?.[1]}\n` };
             if (create.endsWith("images.ts save")) return { ...plain, stdout: "/cache/images-0123456789abcdef.tar\n" };
             return { ...plain, stdout: "ok" };
         }
@@ -117,7 +125,7 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
             }
             return plain;
         }
-        case "pulumi:pulumi:StackReference":
+        case "pulumi:pulumi:StackReference": // how earlier releases read their last outputs (plan-diff --base)
             return { name: plain.name, outputs: options.lastOutputs ?? {}, secretOutputNames: [] };
         case "kubernetes:helm.sh/v3:Release":
             return { ...plain, status: { name: plain.name, namespace: plain.namespace, status: "deployed" } };
@@ -130,6 +138,8 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
 
 class RecordingMonitor extends MockMonitor {
     public readonly recorded: Recorded[] = [];
+    /** The stack names the program read its last outputs by, in order. */
+    public readonly stackNamesRead: string[] = [];
 
     constructor(options: MockOptions) {
         const self = {
@@ -140,9 +150,15 @@ class RecordingMonitor extends MockMonitor {
                 const outputs = await mockOutputs(args.type, args.name, args.inputs, args.provider, options);
                 const record = self.monitor!.recorded.find((r) => r.type === args.type && r.name === args.name);
                 if (record) record.outputs = unwrap(outputs);
-                return { id: args.id ?? `${args.name}-id`, state: outputs };
+                return { id: args.id || `${args.name}-id`, state: outputs };
             },
-            call: () => ({}),
+            call: (args: pulumi.runtime.MockCallArgs) => {
+                if (args.token !== READ_STACK_OUTPUTS) return {};
+                const name = String(args.inputs.name);
+                self.monitor!.stackNamesRead.push(name);
+                if (options.legacyLayout && name.includes("/")) throw new Error(`a stack name may not contain slashes: ${name}`);
+                return { name, outputs: options.lastOutputs ?? {}, secretOutputNames: [] };
+            },
         });
         self.monitor = this;
     }
@@ -247,7 +263,7 @@ export class Graph {
 export async function recordOutcome<T>(
     program: () => T | Promise<T>,
     options: MockOptions = {},
-): Promise<{ graph: Graph; result?: T; error?: unknown }> {
+): Promise<{ graph: Graph; result?: T; error?: unknown; stackNamesRead: string[] }> {
     const monitor = installMocks(options);
     let result: T | undefined;
     let error: unknown;
@@ -262,7 +278,7 @@ export async function recordOutcome<T>(
         await (settings as any).waitForRPCs();
         await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    return { graph: new Graph(monitor.recorded), result, error };
+    return { graph: new Graph(monitor.recorded), result, error, stackNamesRead: monitor.stackNamesRead };
 }
 
 /** Runs `program` under mocks; resolves once every registration has finished. */

@@ -111,10 +111,17 @@ test("[existing] load balancers: MetalLB with the given range, or the platform's
     });
     assert.equal(graph.resources.filter((r) => r.name.startsWith("cluster2-metallb")).length, 0, "platform: no MetalLB");
     assert.equal(graph.named("cluster2-istio-eastwestgateway").inputs.values.service, undefined);
-    const read = graph.named("cluster2-istio-eastwestgateway-service");
-    assert.equal(read.read, true, "the platform's address is read from the Service");
+    // The platform's address is read by a command once the release is done: no live object in state.
+    assert.equal(graph.resources.filter((r) => r.read).length, 0, "no resource read");
+    const read = graph.named("cluster2-istio-eastwestgateway-address");
+    assert.equal(read.inputs.create, "node --import tsx scripts/gateway-address.ts");
+    assert.deepEqual(
+        [read.inputs.environment.NAMESPACE, read.inputs.environment.SERVICE, read.inputs.environment.KUBE_CONTEXT],
+        ["istio-system", "istio-eastwestgateway", "west"],
+    );
     assert.ok(graph.waitsFor(read, graph.named("cluster2-istio-eastwestgateway")));
-    assert.match(await valueOf(result.controlPlanes[1].gatewayAddress), /^198\.51\.100\.\d+$/);
+    assert.ok(read.inputDependencies.includes(graph.named("cluster2-istio-eastwestgateway").urn), "a new release is read again");
+    assert.equal(await valueOf(result.controlPlanes[1].gatewayAddress), "198.51.100.2");
 });
 
 test("[existing] names default like kind and can be set per cluster", () => {

@@ -48,11 +48,11 @@ test("remote secret: name, namespace, label, annotation, one key = the remote's 
         const server = kubeconfig.clusters[0].cluster.server as string;
         assert.doesNotMatch(server, /127\.0\.0\.1|localhost/);
         assert.equal(server, `https://172.18.0.${Number(j) + 1}:6443`, "the remote's address on the kind network");
-        assert.equal(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString(), `ca-of-istio-${j}`);
+        assert.equal(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString(), `ca-of-cluster${j}`);
         const consumerCluster = consumer.replace("istio-", "cluster");
         assert.equal(
             kubeconfig.users[0].user.token,
-            `token:istio-${j}:istio-reader-token-${consumerCluster}`,
+            `token:cluster${j}:istio-reader-token-${consumerCluster}`,
             "the token the remote issued to this consumer",
         );
     }
@@ -62,10 +62,27 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
     const { graph } = await recordMesh({ clusterCount: "2", sampleApps: "false" });
     for (const token of tokens(graph)) {
         assert.equal(token.inputs.metadata.namespace, "istio-system");
-        assert.deepEqual(token.inputs.metadata.annotations, { "kubernetes.io/service-account.name": "istio-reader-service-account" });
+        assert.deepEqual(token.inputs.metadata.annotations, {
+            "kubernetes.io/service-account.name": "istio-reader-service-account",
+            // The provider would give the token controller 5 s; reader-token.ts waits up to helmTimeoutSeconds.
+            "pulumi.com/skipAwait": "true",
+        });
         assert.ok(token.additionalSecretOutputs.includes("data"), "the token is secret in state");
         const cluster = clusterOf(token).replace("istio-", "");
         assert.ok(graph.waitsFor(token, graph.named(`cluster${cluster}-istio-istio-base`)), "the ServiceAccount exists first");
+
+        // Its data is read, once filled, by a command whose output is secret and never logged.
+        const reader = graph.named(token.name.replace(/-token$/, "-token-data"));
+        assert.equal(reader.inputs.create, "node --import tsx scripts/reader-token.ts");
+        assert.deepEqual(reader.additionalSecretOutputs, ["stdout"]);
+        assert.equal(reader.inputs.logging, "stderr");
+        assert.ok(reader.dependencies.includes(token.urn));
+        assert.equal(reader.inputs.environment.SECRET, token.inputs.metadata.name);
+        assert.equal(reader.inputs.environment.CLUSTER, `cluster${cluster}`);
+        assert.equal(reader.inputs.environment.TIMEOUT_SECONDS, "600");
+        assert.match(reader.inputs.environment.KUBECONFIG_DATA, new RegExp(`admin credentials of istio-${cluster}$`, "m"), "the remote's kubeconfig");
+        assert.ok(reader.secretInputs.includes("environment"), "the kubeconfig in its environment is secret");
+        assert.ok(reader.inputDependencies.includes(token.urn), "a token made again (new uid) is read again");
     }
 });
 

@@ -49,8 +49,8 @@ test("steps 1, 2, 3: canary beside, promote keeping the old, clean up; the CRDs 
     assert.deepEqual(plan("1.31.1", "1.31.4", step2.revisions), step1);
     // Abandoning a canary: remove the key.
     assert.deepEqual(plan("1.31.1", undefined, step1.revisions), step0);
-    // A newer canary replaces the one that runs; what ran untagged after a promotion goes.
-    assert.deepEqual(plan("1.31.4", "1.31.5", step2.revisions).revisions, [rev("1.31.4", "default"), rev("1.31.5", "canary")]);
+    // After step 3, a newer canary starts the next upgrade.
+    assert.deepEqual(plan("1.31.4", "1.31.5", step3.revisions).revisions, [rev("1.31.4", "default"), rev("1.31.5", "canary")]);
     // A canary older than the current version is a rollback target while it still runs.
     assert.deepEqual(plan("1.31.4", "1.31.1", step2.revisions).revisions, [rev("1.31.4", "default"), rev("1.31.1", "canary")]);
 });
@@ -131,4 +131,41 @@ test("istioCanary: a release version or empty for none", () => {
             'Invalid config istio-multicluster:istioCanary = "latest": must be a release version such as 1.31.4, or empty for no canary.',
         ),
     );
+});
+
+test("a canary change never removes a revision that runs: refused with the revision named and the step that removes it", () => {
+    const afterStep1 = [rev("1.31.1", "default"), rev("1.31.4", "canary")];
+    const afterStep2 = [rev("1.31.4", "default"), rev("1.31.1")];
+    // After step 2, a new canary would drop the previous default that the user's workloads still use.
+    assert.throws(
+        () => planRevisions("1.31.4", "1.31.5", afterStep2),
+        new ConfigError(
+            'istio-multicluster:istioVersion "1.31.4" with istio-multicluster:istioCanary "1.31.5" would remove revision 1-31-1 (1.31.1) ' +
+                "(kept after a promotion, for your workloads and a rollback), which still runs: pods it injected would lose their " +
+                "control plane. Remove it on purpose first (restart or relabel your workloads, then pulumi config rm " +
+                "istio-multicluster:istioCanary && pulumi up: step 3 removes every revision but 1-31-4), then set " +
+                "istio-multicluster:istioCanary again.",
+        ),
+    );
+    // During step 1, another canary would drop the one pods labelled istio.io/rev=canary run on.
+    assert.throws(
+        () => planRevisions("1.31.1", "1.31.5", afterStep1),
+        /would remove revision 1-31-4 \(1\.31\.4\) \(tag canary\), which still runs: .*pulumi config rm istio-multicluster:istioCanary && pulumi up: step 3 removes every revision but 1-31-1/,
+    );
+    // A rollback past a kept revision would drop it too.
+    const twoKept = [rev("1.31.5", "default"), rev("1.31.4"), rev("1.31.1")];
+    assert.throws(() => planRevisions("1.31.1", "1.31.5", twoKept), /would remove revision 1-31-4 \(1\.31\.4\) \(kept after a promotion/);
+
+    // Allowed: each step, the rollback, abandoning a canary (the key removed on purpose), step 3.
+    assert.deepEqual(planRevisions("1.31.1", "1.31.4", [rev("1.31.1", "default")]).revisions, afterStep1);
+    assert.deepEqual(planRevisions("1.31.4", "1.31.4", afterStep1).revisions, afterStep2);
+    assert.deepEqual(planRevisions("1.31.1", "1.31.4", afterStep2).revisions, afterStep1);
+    assert.deepEqual(planRevisions("1.31.1", undefined, afterStep1).revisions, [rev("1.31.1", "default")]);
+    assert.deepEqual(planRevisions("1.31.4", undefined, afterStep2).revisions, [rev("1.31.4", "default")]);
+    assert.deepEqual(planRevisions("1.31.5", undefined, twoKept).revisions, [rev("1.31.5", "default")]);
+    // The same config again changes nothing.
+    for (const running of [afterStep1, afterStep2]) {
+        const again = planRevisions(running[0].version, running.find((r) => r.tags.includes("canary"))?.version ?? running[0].version, running);
+        assert.deepEqual(again.revisions, running);
+    }
 });

@@ -6,7 +6,7 @@
 // prints {"resources": [...], "outputs": {"istioVersion": ..., "istioRevisions": ...}}.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Graph, recordOutcome } from "../../test/harness";
+import { Graph, recordOutcome, valueOf } from "../../test/harness";
 import { REMEMBERED_OUTPUTS } from "../../components/revisions";
 import { stackConfig } from "../stack-config";
 
@@ -44,9 +44,11 @@ export async function recordStack(
     const { graph, result, error } = await recordOutcome(() => require(program), { lastOutputs: last });
     if (error) throw error;
     const exported = (result ?? {}) as Record<string, unknown>;
-    const outputs = Object.fromEntries(
-        REMEMBERED_OUTPUTS.filter((k) => exported[k] !== undefined && !pulumi.Output.isInstance(exported[k])).map((k) => [k, exported[k]]),
-    );
+    const outputs: RememberedOutputs = {};
+    for (const key of REMEMBERED_OUTPUTS) {
+        const value = exported[key];
+        if (value !== undefined) outputs[key] = pulumi.Output.isInstance(value) ? await valueOf(value) : value;
+    }
     return { graph, outputs };
 }
 
