@@ -56,6 +56,11 @@ export interface ClusterSpec {
     kind?: { serviceSubnet: string; podSubnet: string };
     /** existing only: where the cluster is and how peers reach its API server. */
     existing?: { kubeconfig?: string; apiServer: string; apiServerCaData?: string; apiServerTlsServerName?: string };
+    /**
+     * existing only: the cluster cannot be reached any more (or is to be left as it is): the
+     * program changes and deletes nothing in it, and keeps none of it in the stack once it leaves.
+     */
+    gone?: true;
 }
 
 export interface ServicePort {
@@ -336,6 +341,7 @@ function existingClusters(value: unknown): ClusterSpec[] {
             "gatewayServiceAnnotations",
             "apiServerCaFile",
             "apiServerTlsServerName",
+            "gone",
         ];
         for (const field of Object.keys(entry)) {
             if (!allowedFields.includes(field)) fail(key(field), entry[field], `unknown field; allowed: ${allowedFields.join(", ")}`);
@@ -411,6 +417,16 @@ function existingClusters(value: unknown): ClusterSpec[] {
         } else {
             return fail(key("loadBalancer"), lbType, 'must be "platform" or "metallb"');
         }
+        // `pulumi config set --path 'clusters[0].gone' true` may store a boolean or a string.
+        const gone =
+            entry.gone === true || entry.gone === "true"
+                ? true
+                : entry.gone === undefined || entry.gone === false || entry.gone === "false"
+                  ? false
+                  : undefined;
+        if (gone === undefined) {
+            fail(key("gone"), entry.gone, "must be true (the cluster cannot be reached any more, or is to be left as it is) or false");
+        }
         const tlsServerName = entry.apiServerTlsServerName;
         if (tlsServerName !== undefined && (typeof tlsServerName !== "string" || !DNS_NAME.test(tlsServerName))) {
             fail(key("apiServerTlsServerName"), tlsServerName, "must be the DNS name in the API server's certificate");
@@ -429,6 +445,7 @@ function existingClusters(value: unknown): ClusterSpec[] {
                     : {}),
                 ...(tlsServerName ? { apiServerTlsServerName: tlsServerName } : {}),
             },
+            ...(gone ? { gone: true as const } : {}),
         };
     });
     for (const field of ["context", "clusterName", "network"] as const) {

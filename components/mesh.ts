@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MeshCluster } from "./cluster";
 import { ExportedService, MeshConfig } from "./config";
 import { ExistingCluster } from "./existing/existing-cluster";
+import { GoneClusters } from "./existing/gone";
 import { FederatedServices, exportedHosts, meshNetworks } from "./federation";
 import { meshImages } from "./images";
 import { IstioControlPlane } from "./istio";
@@ -62,6 +63,7 @@ export function sampleExports(config: MeshConfig, revisions: RevisionPlan): Expo
 /** `revisions` defaults to a fresh stack's: istioVersion (and istioCanary) only. */
 export function buildMesh(config: MeshConfig, revisions = planForConfig(config)): Mesh {
     const clusters = config.provisioner === "kind" ? kindClusters(config, revisions) : existingClusters(config);
+    const gone = new GoneClusters(clusters);
     const pki = new MeshPki("mesh-pki", { clusterNames: config.clusters.map((c) => c.clusterName), pki: config.pki });
     const federated = config.discovery === "federated";
     const exportedServices = federated ? [...sampleExports(config, revisions), ...config.exports] : [];
@@ -80,51 +82,63 @@ export function buildMesh(config: MeshConfig, revisions = planForConfig(config))
         const { clusterName } = cluster.spec;
         const loadBalancerReady =
             cluster.loadBalancer.type === "metallb"
-                ? new MetalLb(`${clusterName}-metallb`, {
-                      cluster,
-                      version: config.metallbVersion,
-                      chartRepo: config.metallbChartRepo,
-                      range: cluster.loadBalancer.range,
-                      announceFromExcludedNodes: cluster.loadBalancer.announceFromExcludedNodes,
-                      timeoutSeconds: config.helmTimeoutSeconds,
-                  }).ready
+                ? new MetalLb(
+                      `${clusterName}-metallb`,
+                      {
+                          cluster,
+                          version: config.metallbVersion,
+                          chartRepo: config.metallbChartRepo,
+                          range: cluster.loadBalancer.range,
+                          announceFromExcludedNodes: cluster.loadBalancer.announceFromExcludedNodes,
+                          timeoutSeconds: config.helmTimeoutSeconds,
+                      },
+                      gone.options,
+                  ).ready
                 : [];
-        return new IstioControlPlane(`${clusterName}-istio`, {
-            cluster,
-            meshId: config.meshId,
-            revisions,
-            hub: config.istioHub,
-            chartRepo: config.istioChartRepo,
-            ca: pki.clusters[clusterName],
-            loadBalancerReady,
-            timeoutSeconds: config.helmTimeoutSeconds,
-            ...(federated
-                ? {
-                      gatewayHosts: exportedHosts(clusterName, exportedServices),
-                      meshNetworks: pulumi.all(gatewayAddresses).apply((addresses) =>
-                          meshNetworks(
-                              cluster.spec,
-                              clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] })),
+        return new IstioControlPlane(
+            `${clusterName}-istio`,
+            {
+                cluster,
+                meshId: config.meshId,
+                revisions,
+                hub: config.istioHub,
+                chartRepo: config.istioChartRepo,
+                ca: pki.clusters[clusterName],
+                loadBalancerReady,
+                timeoutSeconds: config.helmTimeoutSeconds,
+                ...(federated
+                    ? {
+                          gatewayHosts: exportedHosts(clusterName, exportedServices),
+                          meshNetworks: pulumi.all(gatewayAddresses).apply((addresses) =>
+                              meshNetworks(
+                                  cluster.spec,
+                                  clusters.map((c, k) => ({ spec: c.spec, gatewayAddress: addresses[k] })),
+                              ),
                           ),
-                      ),
-                      dnsCapture: exportedServices.some((svc) => svc.meshHost !== undefined),
-                  }
-                : {}),
-        });
+                          dnsCapture: exportedServices.some((svc) => svc.meshHost !== undefined),
+                      }
+                    : {}),
+            },
+            gone.options,
+        );
     });
 
     const samples = (tag: "default" | "canary", revision: string | undefined, suffix: string) =>
         config.sampleApps && revision
             ? clusters.map(
                   (cluster, k) =>
-                      new SampleApps(`${cluster.spec.clusterName}-samples${suffix}`, {
-                          cluster,
-                          clusterCount: clusters.length,
-                          registry: config.sampleRegistry,
-                          tag,
-                          revision,
-                          injectorReady: controlPlanes[k].injectors[tag]!,
-                      }),
+                      new SampleApps(
+                          `${cluster.spec.clusterName}-samples${suffix}`,
+                          {
+                              cluster,
+                              clusterCount: clusters.length,
+                              registry: config.sampleRegistry,
+                              tag,
+                              revision,
+                              injectorReady: controlPlanes[k].injectors[tag]!,
+                          },
+                          gone.options,
+                      ),
               )
             : [];
     const sampleApps = samples("default", revisions.defaultRevision, "");
@@ -132,33 +146,42 @@ export function buildMesh(config: MeshConfig, revisions = planForConfig(config))
 
     if (federated) {
         clusters.forEach((cluster, k) => {
-            new FederatedServices(`${cluster.spec.clusterName}-federation`, {
-                cluster,
-                clusters: config.clusters,
-                exports: exportedServices,
-                dependsOn: [
-                    controlPlanes[k].istiod,
-                    ...[sampleApps[k], canarySampleApps[k]].filter((apps) => apps !== undefined).map((apps) => apps.namespace),
-                ],
-            });
+            new FederatedServices(
+                `${cluster.spec.clusterName}-federation`,
+                {
+                    cluster,
+                    clusters: config.clusters,
+                    exports: exportedServices,
+                    dependsOn: [
+                        controlPlanes[k].istiod,
+                        ...[sampleApps[k], canarySampleApps[k]].filter((apps) => apps !== undefined).map((apps) => apps.namespace),
+                    ],
+                },
+                gone.options,
+            );
         });
     } else {
         // Endpoint discovery: every ordered pair (consumer, remote), consumer != remote.
         clusters.forEach((consumer, i) =>
             clusters.forEach((remote, j) => {
                 if (i === j) return;
-                new RemoteAccess(`${consumer.spec.clusterName}-reads-${remote.spec.clusterName}`, {
-                    consumer,
-                    remote,
-                    consumerNamespace: controlPlanes[i].namespace,
-                    remoteBase: controlPlanes[j].base,
-                    remoteIstiod: controlPlanes[j].istiod,
-                    timeoutSeconds: config.helmTimeoutSeconds,
-                });
+                new RemoteAccess(
+                    `${consumer.spec.clusterName}-reads-${remote.spec.clusterName}`,
+                    {
+                        consumer,
+                        remote,
+                        consumerNamespace: controlPlanes[i].namespace,
+                        remoteBase: controlPlanes[j].base,
+                        remoteIstiod: controlPlanes[j].istiod,
+                        timeoutSeconds: config.helmTimeoutSeconds,
+                    },
+                    gone.options,
+                );
             }),
         );
     }
 
+    gone.report();
     const revisionsInPlace = pulumi
         .all(controlPlanes.flatMap((cp) => cp.revisionResources.map((r) => r.id)))
         .apply(() => revisions.revisions);

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
     for (const chart of charts.values()) {
         if (chart.repo === "") {
             // An OCI reference (istioChartRepo / metallbChartRepo oci://...): the registry has no index.
-            console.log(`not checked ${chart.name} ${chart.version}: an OCI registry, try \`helm show chart ${chart.name} --version ${chart.version}\``);
+            console.log(
+                `not checked ${chart.name} ${chart.version}: an OCI registry, try \`helm show chart ${chart.name} --version ${chart.version}\``,
+            );
             continue;
         }
         const url = await chartArchiveUrl(chart);

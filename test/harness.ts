@@ -28,6 +28,8 @@ export interface Recorded {
     inputDependencies: string[];
     deletedWith: string;
     deleteBeforeReplace: boolean;
+    retainOnDelete: boolean;
+    ignoreChanges: string[];
     additionalSecretOutputs: string[];
     provider: string;
     /** Inputs with secret wrappers removed. */
@@ -178,6 +180,8 @@ class RecordingMonitor extends MockMonitor {
                 : [...new Set([...req.getPropertydependenciesMap().entries()].flatMap(([, deps]: [string, any]) => deps.getUrnsList()))],
             deletedWith: read ? "" : req.getDeletedwith(),
             deleteBeforeReplace: read ? false : req.getDeletebeforereplace(),
+            retainOnDelete: read ? false : req.getRetainondelete(),
+            ignoreChanges: read ? [] : req.getIgnorechangesList(),
             additionalSecretOutputs: read ? [] : req.getAdditionalsecretoutputsList(),
             provider: req.getProvider(),
             inputs: unwrap(inputs),

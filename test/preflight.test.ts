@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { missingTools } from "./real-tools";
 import { tempDir } from "./temp";
+import { spawn } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -81,45 +82,96 @@ test("inotify limits too low for N clusters: the sysctl lines to run", () => {
     assert.doesNotThrow(() => kindPreflight(1, { env: host.env, procRoot: proc(8192, 128), platform: "linux" }));
 });
 
-test("existing clusters: a missing context is named with the contexts that exist", () => {
-    const host = fakeHost();
-    writeFile(
-        host.kubeconfig,
-        `apiVersion: v1
+/** An API server stand-in on 127.0.0.1 in a process of its own (the preflight's kubectl calls block this one). */
+async function readyServer(): Promise<{ url: string; stop: () => void }> {
+    const script =
+        "require('http').createServer((q, s) => s.writeHead(q.url.startsWith('/readyz') ? 200 : 404).end('ok'))" +
+        ".listen(0, '127.0.0.1', function () { console.log(this.address().port) })";
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const port = await new Promise<string>((resolve) => child.stdout.once("data", (chunk) => resolve(String(chunk).trim())));
+    return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+test(
+    "existing clusters: a missing context is named with the contexts that exist; one whose API does not answer is refused",
+    { skip: missingTools(["kubectl"]) },
+    async () => {
+        const host = fakeHost();
+        const server = await readyServer();
+        try {
+            writeFile(
+                host.kubeconfig,
+                `apiVersion: v1
 kind: Config
-clusters: [{name: a, cluster: {server: "https://10.0.0.1:6443"}}]
+clusters:
+- {name: a, cluster: {server: "${server.url}"}}
+- {name: closed, cluster: {server: "http://127.0.0.1:1"}}
 users: [{name: a, user: {token: t}}]
 contexts:
 - {name: east, context: {cluster: a, user: a}}
 - {name: west, context: {cluster: a, user: a}}
+- {name: down, context: {cluster: closed, user: a}}
 `,
-    );
-    const config = configFrom({
-        provisioner: "existing",
-        clusters: [
-            { context: "east", apiServer: "https://10.0.0.1:6443" },
-            { context: "north", apiServer: "https://10.0.0.2:6443" },
-        ],
-    });
-    assert.deepEqual(
-        problemsOf(() => existingPreflight(config.clusters, host.env)),
-        ['clusters[1].context "north" is not in your kubeconfig (contexts there: east, west).'],
-    );
-    const ok = configFrom({
-        provisioner: "existing",
-        clusters: [
-            { context: "east", apiServer: "https://10.0.0.1:6443" },
-            { context: "west", apiServer: "https://10.0.0.2:6443", kubeconfig: host.kubeconfig },
-        ],
-    });
-    assert.equal(existingPreflight(ok.clusters, host.env).length, 2);
-    writeFileSync(path.join(host.dir, "empty"), "");
-    const missingFile = configFrom({
-        provisioner: "existing",
-        clusters: [{ context: "east", apiServer: "https://10.0.0.1:6443", kubeconfig: path.join(host.dir, "nope") }],
-    });
-    assert.match(
-        problemsOf(() => existingPreflight(missingFile.clusters, host.env))[0],
-        /"east" is not in kubeconfig .*nope|cannot read kubeconfig/,
-    );
-});
+            );
+            const config = configFrom({
+                provisioner: "existing",
+                clusters: [
+                    { context: "east", apiServer: "https://10.0.0.1:6443" },
+                    { context: "north", apiServer: "https://10.0.0.2:6443" },
+                ],
+            });
+            assert.deepEqual(
+                problemsOf(() => existingPreflight(config.clusters, host.env)),
+                ['clusters[1].context "north" is not in your kubeconfig (contexts there: down, east, west).'],
+            );
+            const ok = configFrom({
+                provisioner: "existing",
+                clusters: [
+                    { context: "east", apiServer: "https://10.0.0.1:6443" },
+                    { context: "west", apiServer: "https://10.0.0.2:6443", kubeconfig: host.kubeconfig },
+                ],
+            });
+            assert.deepEqual(existingPreflight(ok.clusters, host.env), [
+                "cluster1: context east answers; API server for peers https://10.0.0.1:6443",
+                "cluster2: context west answers; API server for peers https://10.0.0.2:6443",
+            ]);
+            const unreachable = configFrom({
+                provisioner: "existing",
+                clusters: [
+                    { context: "east", apiServer: "https://10.0.0.1:6443" },
+                    { context: "down", apiServer: "https://10.0.0.3:6443" },
+                ],
+            });
+            const [problem, ...more] = problemsOf(() => existingPreflight(unreachable.clusters, host.env));
+            assert.deepEqual(more, []);
+            assert.match(
+                problem,
+                /^clusters\[1\] \(context down\): its API server does not answer \(The connection to the server 127\.0\.0\.1:1 was refused.*\)\. Start it or fix the context's address and credentials; to leave a cluster that is gone for good, set clusters\[1\]\.gone to true/,
+            );
+            // Marked gone, it is not asked: nothing else stops the run.
+            const gone = configFrom({
+                provisioner: "existing",
+                clusters: [
+                    { context: "east", apiServer: "https://10.0.0.1:6443" },
+                    { context: "down", apiServer: "https://10.0.0.3:6443", gone: true },
+                ],
+            });
+            assert.deepEqual(
+                existingPreflight(gone.clusters, host.env)[1],
+                "cluster2: marked gone, left as it is (context down not checked)",
+            );
+
+            writeFileSync(path.join(host.dir, "empty"), "");
+            const missingFile = configFrom({
+                provisioner: "existing",
+                clusters: [{ context: "east", apiServer: "https://10.0.0.1:6443", kubeconfig: path.join(host.dir, "nope") }],
+            });
+            assert.match(
+                problemsOf(() => existingPreflight(missingFile.clusters, host.env))[0],
+                /"east" is not in kubeconfig .*nope|cannot read kubeconfig/,
+            );
+        } finally {
+            server.stop();
+        }
+    },
+);

@@ -260,3 +260,31 @@ test(
         }
     },
 );
+
+test("[existing] a cluster marked gone: everything in it kept as it is and left behind, not deleted; its provider needs no answer", async () => {
+    const gone = { ...EXISTING, clusters: EXISTING.clusters.map((c, k) => (k === 2 ? { ...c, gone: true } : c)) };
+    const { graph } = await recordMesh(gone);
+    const inGone = graph.inCluster("cluster3");
+    assert.ok(inGone.length > 10, "its resources are still declared");
+    for (const r of inGone) {
+        assert.equal(r.retainOnDelete, true, `${r.name} is dropped from the stack, not deleted`);
+        const unchecked = Object.keys(r.inputs).filter((key) => !r.ignoreChanges.includes(key));
+        assert.deepEqual(unchecked, [], `${r.name}: nothing is compared again`);
+    }
+    const provider = graph.named("cluster3-provider");
+    // (Provider inputs travel as strings.)
+    assert.equal(provider.inputs.skipUpdateUnreachable, "true");
+    assert.equal(provider.inputs.deleteUnreachable, "true");
+    assert.deepEqual(provider.ignoreChanges, ["context", "kubeconfig", "clusterIdentifier"]);
+    // The other clusters are managed as before, including what they hold for the gone one.
+    for (const r of [...graph.inCluster("cluster1"), ...graph.inCluster("cluster2")]) {
+        assert.equal(r.retainOnDelete, false, r.name);
+        assert.deepEqual(r.ignoreChanges, [], r.name);
+    }
+    assert.equal(graph.named("cluster1-provider").inputs.deleteUnreachable, undefined);
+    // Marking it gone changes no input anywhere: the update that marks it has nothing to send to it.
+    const before = await recordMesh(EXISTING);
+    for (const r of graph.resources.filter((x) => x.custom && !x.name.endsWith("-provider"))) {
+        assert.deepEqual(r.inputs, before.graph.named(r.name).inputs, r.name);
+    }
+});

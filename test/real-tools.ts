@@ -1,7 +1,7 @@
 // The real-tools tier: real Pulumi CLI and language host (scripts/real-tools/build.sh), run on a
 // throwaway copy of the project with its own file backend, PULUMI_HOME and passphrase.
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -44,15 +44,22 @@ export interface PulumiProject {
 
 const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "README.md"];
 
+/** The provider plugins scripts/real-tools/build.sh installed for the tests, or undefined. */
+export const PLUGINS = process.env.ISTIO_MC_PULUMI_PLUGINS;
+
 /**
- * A copy of the project (node_modules linked) with stack `dev` on a temporary file backend.
- * `asUser`: no PULUMI_* settings and no stack, as on a new machine (HOME is temporary).
+ * A copy of the project in `base`/project (node_modules linked), and the environment the CLI runs
+ * it with: a HOME and PULUMI_HOME of its own (the plugins of build.sh linked in, never the
+ * user's), no update check, no plugin download, and (unless `asUser`) a file backend in `base`
+ * and a generated passphrase.
  */
-export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject {
-    const base = mkdtempSync(path.join(tmpdir(), "istio-mc-engine-"));
+export function projectCopy(base: string, options: { asUser?: boolean } = {}): { dir: string; env: NodeJS.ProcessEnv } {
     const dir = path.join(base, "project");
     for (const file of PROJECT_FILES) cpSync(path.join(ROOT, file), path.join(dir, file), { recursive: true });
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const pulumiHome = path.join(base, "pulumi-home");
+    mkdirSync(pulumiHome);
+    if (PLUGINS) symlinkSync(PLUGINS, path.join(pulumiHome, "plugins"));
     const user = Object.fromEntries(
         Object.entries(process.env).filter(([k]) => !k.startsWith("PULUMI_") && !["STACK", "XDG_CONFIG_HOME"].includes(k)),
     );
@@ -60,11 +67,21 @@ export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject
         ...user,
         NODE_OPTIONS: "",
         HOME: path.join(base, "home"),
-        PULUMI_HOME: path.join(base, "pulumi-home"),
+        PULUMI_HOME: pulumiHome,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         ...(options.asUser ? {} : { PULUMI_BACKEND_URL: `file://${base}`, PULUMI_CONFIG_PASSPHRASE: `test-${process.pid}-${Date.now()}` }),
     };
+    return { dir, env };
+}
+
+/**
+ * A copy of the project (node_modules linked) with stack `dev` on a temporary file backend.
+ * `asUser`: no PULUMI_* settings and no stack, as on a new machine (HOME is temporary).
+ */
+export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject {
+    const base = mkdtempSync(path.join(tmpdir(), "istio-mc-engine-"));
+    const { dir, env } = projectCopy(base, options);
     const project: PulumiProject = {
         dir,
         env,

@@ -80,7 +80,11 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
         assert.equal(reader.inputs.environment.SECRET, token.inputs.metadata.name);
         assert.equal(reader.inputs.environment.CLUSTER, `cluster${cluster}`);
         assert.equal(reader.inputs.environment.TIMEOUT_SECONDS, "600");
-        assert.match(reader.inputs.environment.KUBECONFIG_DATA, new RegExp(`admin credentials of istio-${cluster}$`, "m"), "the remote's kubeconfig");
+        assert.match(
+            reader.inputs.environment.KUBECONFIG_DATA,
+            new RegExp(`admin credentials of istio-${cluster}$`, "m"),
+            "the remote's kubeconfig",
+        );
         assert.ok(reader.secretInputs.includes("environment"), "the kubeconfig in its environment is secret");
         assert.ok(reader.inputDependencies.includes(token.urn), "a token made again (new uid) is read again");
     }

@@ -165,7 +165,11 @@ test("a canary change never removes a revision that runs: refused with the revis
     assert.deepEqual(planRevisions("1.31.5", undefined, twoKept).revisions, [rev("1.31.5", "default")]);
     // The same config again changes nothing.
     for (const running of [afterStep1, afterStep2]) {
-        const again = planRevisions(running[0].version, running.find((r) => r.tags.includes("canary"))?.version ?? running[0].version, running);
+        const again = planRevisions(
+            running[0].version,
+            running.find((r) => r.tags.includes("canary"))?.version ?? running[0].version,
+            running,
+        );
         assert.deepEqual(again.revisions, running);
     }
 });

@@ -41,8 +41,11 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
                 // KUBECONFIG on another machine, or a new peer-facing apiServer, replaces nothing.
                 // (Without a readable kubeconfig, as in a plan under mocks: the context alone.)
                 clusterIdentifier: target.server ? `${spec.context}@${target.server}` : spec.context,
+                // A gone cluster (components/existing/gone.ts): no diff and no delete needs an answer from it.
+                ...(spec.gone ? { skipUpdateUnreachable: true, deleteUnreachable: true } : {}),
             },
-            { parent: this },
+            // Its context may be gone from the kubeconfig too: keep the provider it had, not replace it.
+            { parent: this, ...(spec.gone ? { ignoreChanges: ["context", "kubeconfig", "clusterIdentifier"] } : {}) },
         );
         this.apiServer = pulumi.output(apiServer);
         const { apiServerCaData, apiServerTlsServerName } = spec.existing;

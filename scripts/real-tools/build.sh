@@ -200,17 +200,40 @@ build_kind() {
     GOBIN="$2/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@$1"
 }
 
+# Istio's charts base, istiod and gateway as they are in the module the proxy serves (the tests
+# package them at the versions they ask for and serve them as a chart repository).
+build_istio-charts() {
+    local dir
+    dir="$(go mod download -json "istio.io/istio@$1" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).Dir)')"
+    cp -r "$dir/manifests/charts/base" "$2/base"
+    cp -r "$dir/manifests/charts/istio-control/istio-discovery" "$2/istiod"
+    cp -r "$dir/manifests/charts/gateway" "$2/gateway"
+    chmod -R u+w "$2"
+}
+
 command -v go >/dev/null || { log "Go 1.25+ is needed to build the real tools (https://go.dev/doc/install)"; exit 1; }
 mkdir -p "$cache"
 control_plane="kube-$kube_version-etcd-$etcd_version-kwok-$kwok_version-helm-$helm_version"
 build pulumi "$pulumi_version"
 build kind "$kind_version"
 build control-plane "$control_plane"
+build istio-charts "$istio_module_version"
 paths=("$cache/pulumi-$pulumi_version/bin" "$cache/kind-$kind_version/bin" "$cache/control-plane-$control_plane/bin")
 
 if [[ -f "$sources/SHA256SUMS" ]]; then
-    build pulumi-language-nodejs "$pulumi_version"
-    paths+=("$cache/pulumi-language-nodejs-$pulumi_version/bin")
+    language_host_version="$pulumi_version"
+else
+    log "no $sources/SHA256SUMS: the provider plugins are not built (the real-clusters tier is skipped)," \
+        "and the language host is v3.68.0's, the newest the Go module proxy serves"
+    language_host_version=v3.68.0
+fi
+build pulumi-language-nodejs "$language_host_version"
+# Next to the CLI, as Pulumi ships it: the CLI takes it from there without a warning.
+cmp -s "$cache/pulumi-language-nodejs-$language_host_version/bin/pulumi-language-nodejs" \
+    "$cache/pulumi-$pulumi_version/bin/pulumi-language-nodejs" ||
+    cp "$cache/pulumi-language-nodejs-$language_host_version/bin/pulumi-language-nodejs" "$cache/pulumi-$pulumi_version/bin/"
+
+if [[ -f "$sources/SHA256SUMS" ]]; then
     build pulumi-resource-command "$command_version"
     build pulumi-resource-tls "$tls_version"
     build pulumi-resource-kubernetes "$kubernetes_version"
@@ -223,20 +246,17 @@ if [[ -f "$sources/SHA256SUMS" ]]; then
         asked="$(lock_version "@pulumi/$name")"
         manifest+=("$name $asked $built")
         [[ -e "$plugins/resource-$name-v$asked.built-$built" ]] && continue
+        rm -rf "$cache/.pulumi-home"
         PULUMI_HOME="$cache/.pulumi-home" "$cache/pulumi-$pulumi_version/bin/pulumi" plugin install resource "$name" "$asked" \
-            --file "$cache/pulumi-resource-$name-$built/bin/pulumi-resource-$name" --reinstall >&2
+            --file "$cache/pulumi-resource-$name-$built/bin/pulumi-resource-$name" >&2
         mkdir -p "$plugins"
         rm -rf "$plugins/resource-$name-v$asked" "$plugins/resource-$name-v$asked".*
         mv "$cache/.pulumi-home/plugins/resource-$name-v$asked" "$plugins/"
         touch "$plugins/resource-$name-v$asked.built-$built"
     done
     rm -rf "$cache/.pulumi-home"
-    printf '%s\n' "${manifest[@]}" >"$plugins/VERSIONS" # name, version asked, version built
+    printf '%s\n' "${manifest[@]}" >"$plugins/VERSIONS" # name, version the lock file asks for, version built
     echo "export ISTIO_MC_PULUMI_PLUGINS=\"$plugins\""
-else
-    log "no $sources/SHA256SUMS: the provider plugins are not built (the real-clusters tier is skipped)," \
-        "and the language host is v3.68.0's, the newest the Go module proxy serves"
-    build pulumi-language-nodejs v3.68.0
-    paths+=("$cache/pulumi-language-nodejs-v3.68.0/bin")
 fi
+echo "export ISTIO_MC_ISTIO_CHARTS=\"$cache/istio-charts-$istio_module_version\""
 echo "export PATH=\"$(IFS=:; echo "${paths[*]}"):\$PATH\""

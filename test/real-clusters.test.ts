@@ -1,0 +1,675 @@
+// The real-clusters tier: the program run the way users run it (the real Pulumi CLI, language host
+// and provider plugins) against real Kubernetes API servers (kwok clusters, test/real-clusters/),
+// in a network namespace of the test's own. Each case has its own clusters, chart repository and
+// file backend, removed at the end even when it fails; the cases run one after another.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { parse } from "yaml";
+import { added, everything, getJson, helmReleases, remoteKubeconfig, secretData } from "./real-clusters/inspect";
+import { KwokCluster } from "./real-clusters/kwok";
+import { CaseOptions, MeshCase } from "./real-clusters/mesh-case";
+import { TestNetwork } from "./real-clusters/netns";
+import { tail } from "./real-clusters/stack";
+import { pluginVersions, realClustersUnavailable } from "./real-clusters/tools";
+
+const skip = realClustersUnavailable();
+if (skip) console.log(`skipped: the real-clusters tier ${skip}`);
+
+let net: TestNetwork;
+/** Every case opened, closed at the end whatever failed (closing twice is harmless). */
+const opened: MeshCase[] = [];
+before(async () => {
+    if (skip) return;
+    net = await TestNetwork.create();
+    const plugins = Object.entries(pluginVersions()).map(([name, v]) => `${name} ${v.built} (the lock file asks ${v.asked})`);
+    console.log(`real-clusters: provider plugins that run: ${plugins.join(", ")}`);
+});
+after(async () => {
+    for (const mesh of opened) await mesh.close();
+    await net?.close();
+});
+
+async function open(name: string, count: number, options?: CaseOptions): Promise<MeshCase> {
+    const mesh = await MeshCase.open(net, name, count, options);
+    opened.push(mesh);
+    return mesh;
+}
+
+const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
+
+/** The README's bash block that starts with `# <title>`: what users are told to run is what runs here. */
+function readmeCommands(title: string): string {
+    const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    const block = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.startsWith(`# ${title}\n`));
+    if (!block) throw new Error(`README.md has no bash block starting with "# ${title}"`);
+    return block;
+}
+
+/** Runs a bash line with $CONTEXT set to the cluster's context, inside the test network, helm and kubectl on the case's kubeconfig. */
+async function shell(mesh: MeshCase, cluster: KwokCluster, line: string): Promise<string> {
+    const helm = path.join(mesh.dir, "helm");
+    return net.mustRun("bash", ["-euo", "pipefail", "-c", line], {
+        env: {
+            ...process.env,
+            KUBECONFIG: mesh.clusters.kubeconfig,
+            CONTEXT: cluster.name,
+            HELM_CACHE_HOME: helm,
+            HELM_CONFIG_HOME: helm,
+            HELM_DATA_HOME: helm,
+        },
+        timeoutMs: 300_000,
+    });
+}
+
+async function up(mesh: MeshCase, extra: string[] = []): Promise<string> {
+    const run = await mesh.stack.pulumi(["up", "--yes", ...extra]);
+    assert.equal(run.status, 0, `pulumi up failed:\n${tail(run.stdout + run.stderr)}`);
+    return run.stdout + run.stderr;
+}
+
+async function expectNoChanges(mesh: MeshCase, command: "preview" | "refresh"): Promise<void> {
+    const args = command === "preview" ? ["preview", "--expect-no-changes"] : ["refresh", "--yes", "--expect-no-changes"];
+    const run = await mesh.stack.pulumi(args);
+    assert.equal(run.status, 0, `pulumi ${args.join(" ")} found changes:\n${tail(run.stdout + run.stderr)}`);
+}
+
+interface PreviewStep {
+    op: string;
+    urn: string;
+}
+
+/** `pulumi preview --json`: the steps that are not "same". */
+async function plannedSteps(mesh: MeshCase): Promise<PreviewStep[]> {
+    const run = await mesh.stack.pulumi(["preview", "--json", "--diff"]);
+    assert.equal(run.status, 0, `pulumi preview failed:\n${tail(run.stdout + run.stderr)}`);
+    return (JSON.parse(run.stdout).steps as PreviewStep[]).filter((s) => s.op !== "same");
+}
+
+const resourceName = (urn: string) => urn.split("::").pop()!;
+
+// ---------------------------------------------------------------------------------------------
+// Endpoint discovery, N = 3: the lab.
+
+let lab: MeshCase | undefined;
+let labBaseline = new Map<number, string[]>();
+let labUp = false;
+
+test("endpoint discovery, N=3: a real `pulumi up` on three API servers succeeds", { skip, timeout: 1_200_000 }, async () => {
+    lab = await open("lab", 3);
+    for (const c of lab.clusters.clusters) labBaseline.set(c.index, await everything(lab.clusters, c));
+    const output = await up(lab);
+    assert.doesNotMatch(output, /error:/);
+    // The engine says which plugin version really ran where it differs from the lock file's.
+    for (const [name, { asked, built }] of Object.entries(pluginVersions())) {
+        if (asked !== built)
+            assert.match(output, new RegExp(`resource plugin ${name} is expected to have version >=${asked}, but has ${built}`));
+    }
+    labUp = true;
+});
+
+function labCase(): MeshCase {
+    if (!lab || !labUp) throw new Error("the lab's `pulumi up` did not succeed (see the first test of this file)");
+    return lab;
+}
+
+test(
+    "endpoint discovery, N=3: each cluster holds its network label, cacerts of the one root, the releases, istiod, the gateway and its address",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        const outputs = await mesh.stack.outputs();
+        const root = path.join(mesh.dir, "root.pem");
+        writeFileSync(root, outputs.rootCertPem);
+        for (const c of mesh.clusters.clusters) {
+            const ns = await getJson(mesh.clusters, c, ["namespace", "istio-system"]);
+            assert.equal(ns.metadata.labels["topology.istio.io/network"], `network${c.index}`);
+
+            const cacerts = secretData(await getJson(mesh.clusters, c, ["secret", "cacerts", "-n", "istio-system"]));
+            assert.deepEqual(Object.keys(cacerts).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+            assert.equal(cacerts["root-cert.pem"].trim(), outputs.rootCertPem.trim(), "the one root");
+            assert.equal(cacerts["cert-chain.pem"], cacerts["ca-cert.pem"] + cacerts["root-cert.pem"]);
+            const intermediate = path.join(mesh.dir, `ca-${c.index}.pem`);
+            writeFileSync(intermediate, cacerts["ca-cert.pem"]);
+            assert.equal(
+                execFileSync("openssl", ["verify", "-CAfile", root, intermediate], { encoding: "utf8" }).trim(),
+                `${intermediate}: OK`,
+            );
+            assert.match(
+                execFileSync("openssl", ["x509", "-in", intermediate, "-noout", "-subject"], { encoding: "utf8" }),
+                new RegExp(`L\\s*=\\s*cluster${c.index}`),
+            );
+
+            assert.deepEqual(await helmReleases(mesh.clusters, c, "istio-system"), {
+                "istio-base": "deployed",
+                "istiod-1-31-1": "deployed",
+                "istio-eastwestgateway": "deployed",
+            });
+            for (const deployment of ["istiod-1-31-1", "istio-eastwestgateway"]) {
+                const d = await getJson(mesh.clusters, c, ["deployment", deployment, "-n", "istio-system"]);
+                const available = d.status.conditions.find((x: any) => x.type === "Available");
+                assert.equal(available?.status, "True", `${deployment} in ${c.name} is Available`);
+            }
+            const gateway = await getJson(mesh.clusters, c, ["service", "istio-eastwestgateway", "-n", "istio-system"]);
+            assert.equal(gateway.status.loadBalancer.ingress[0].ip, c.gatewayAddress);
+            assert.equal(outputs.clusters[c.index - 1].eastWestGatewayAddress, c.gatewayAddress, "the stack output names it");
+            assert.deepEqual(gateway.spec.ports.map((p: any) => p.port).sort(), [15012, 15017, 15021, 15443], "networkGateway ports");
+
+            const crossNetwork = await getJson(mesh.clusters, c, [
+                "gateways.networking.istio.io",
+                "cross-network-gateway",
+                "-n",
+                "istio-system",
+            ]);
+            assert.deepEqual(crossNetwork.spec, {
+                selector: { istio: "eastwestgateway" },
+                servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+            });
+            const tag = await getJson(mesh.clusters, c, ["mutatingwebhookconfiguration", "istio-revision-tag-default"]);
+            assert.deepEqual(new Set(tag.webhooks.map((w: any) => w.clientConfig.service.name)), new Set(["istiod-1-31-1"]));
+        }
+    },
+);
+
+test(
+    "endpoint discovery, N=3: N-1 remote secrets per cluster, each authenticating to its peer's API server as the reader, which may read but not write",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        for (const consumer of mesh.clusters.clusters) {
+            const secrets = await getJson(mesh.clusters, consumer, ["secrets", "-n", "istio-system", "-l", "istio/multiCluster=true"]);
+            const peers = mesh.clusters.clusters.filter((c) => c !== consumer);
+            assert.deepEqual(
+                secrets.items.map((s: any) => s.metadata.name).sort(),
+                peers.map((p) => `istio-remote-secret-cluster${p.index}`),
+            );
+            for (const remote of peers) {
+                const secret = secrets.items.find((s: any) => s.metadata.name === `istio-remote-secret-cluster${remote.index}`);
+                assert.equal(secret.metadata.annotations["networking.istio.io/cluster"], `cluster${remote.index}`);
+                const data = secretData(secret);
+                assert.deepEqual(Object.keys(data), [`cluster${remote.index}`]);
+                const { file, config } = remoteKubeconfig(
+                    mesh.dir,
+                    `${consumer.name}-reads-${remote.name}`,
+                    data[`cluster${remote.index}`],
+                );
+                assert.equal(config.clusters[0].cluster.server, remote.apiServer, "the peer's address, not loopback");
+                const who = await mesh.clusters.kubectlResult([
+                    "--kubeconfig",
+                    file,
+                    "auth",
+                    "whoami",
+                    "-o",
+                    "jsonpath={.status.userInfo.username}",
+                ]);
+                assert.equal(who.stdout, READER, who.stderr);
+                const can = async (...args: string[]) =>
+                    (await mesh.clusters.kubectlResult(["--kubeconfig", file, "auth", "can-i", ...args])).stdout.trim();
+                for (const allowed of [
+                    ["watch", "pods", "-A"],
+                    ["list", "endpointslices.discovery.k8s.io", "-A"],
+                    ["get", "services", "-n", "sample"],
+                ]) {
+                    assert.equal(await can(...allowed), "yes", `the reader may ${allowed.join(" ")}`);
+                }
+                for (const denied of [
+                    ["create", "pods", "-n", "sample"],
+                    ["delete", "secrets", "-n", "istio-system"],
+                    ["update", "deployments", "-A"],
+                    ["create", "clusterrolebindings"],
+                ]) {
+                    assert.equal(await can(...denied), "no", `the reader may not ${denied.join(" ")}`);
+                }
+                // What the README's security section states: Istio's reader role reads every Secret.
+                assert.equal(await can("list", "secrets", "-n", "kube-system"), "yes");
+            }
+        }
+    },
+);
+
+test("endpoint discovery, N=3: the lab's samples: helloworld v1, v1, v2 and sleep, ready", { skip }, async () => {
+    const mesh = labCase();
+    for (const c of mesh.clusters.clusters) {
+        const deployments = await getJson(mesh.clusters, c, ["deployments", "-n", "sample"]);
+        const ready = deployments.items.filter((d: any) => d.status.readyReplicas === 1).map((d: any) => d.metadata.name);
+        assert.deepEqual(ready.sort(), [c.index === 3 ? "helloworld-v2" : "helloworld-v1", "sleep"]);
+        const ns = await getJson(mesh.clusters, c, ["namespace", "sample"]);
+        assert.equal(ns.metadata.labels["istio-injection"], "enabled");
+    }
+});
+
+test(
+    "endpoint discovery, N=3: right after, `pulumi preview` and `pulumi refresh` find no change; the state holds no key, token or kubeconfig in plain text",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        await expectNoChanges(mesh, "preview");
+        await expectNoChanges(mesh, "refresh");
+        await expectNoChanges(mesh, "preview");
+
+        const { text, resources } = await mesh.stack.exported();
+        assert.ok(resources.length > 80, `${resources.length} resources in state`);
+        assert.doesNotMatch(text, /PRIVATE KEY/, "no private key in plain text");
+        assert.doesNotMatch(text, /client-key-data|"token":|kind: Config/, "no kubeconfig or token in plain text");
+        for (const c of mesh.clusters.clusters) {
+            for (const consumer of mesh.clusters.clusters.filter((x) => x !== c)) {
+                const token = secretData(
+                    await getJson(mesh.clusters, c, ["secret", `istio-reader-token-cluster${consumer.index}`, "-n", "istio-system"]),
+                ).token;
+                assert.ok(token.length > 100, "the token controller filled the reader token");
+                assert.ok(
+                    !text.includes(token) && !text.includes(Buffer.from(token).toString("base64")),
+                    "the reader token is not in the state",
+                );
+            }
+        }
+        const kubeconfig = await mesh.clusters.kubectlResult([
+            "config",
+            "view",
+            "--raw",
+            "-o",
+            "jsonpath={.users[0].user.client-key-data}",
+        ]);
+        assert.ok(kubeconfig.stdout.length > 100 && !text.includes(kubeconfig.stdout), "the admin key is not in the state");
+    },
+);
+
+test(
+    "endpoint discovery: 3 -> 4 clusters: the preview names the new cluster and the new pairs, the update applies them; 4 -> 3 removes exactly those",
+    { skip, timeout: 1_200_000 },
+    async () => {
+        const mesh = labCase();
+        const [fourth] = await mesh.clusters.add(4, 4);
+        const baseline4 = await everything(mesh.clusters, fourth);
+        mesh.configure(mesh.clusters.clusters);
+        const grow = await plannedSteps(mesh);
+        const creates = grow.filter((s) => s.op === "create").map((s) => resourceName(s.urn));
+        const newPairs = [1, 2, 3].flatMap((i) => [`cluster${i}-reads-cluster4`, `cluster4-reads-cluster${i}`]);
+        for (const pair of newPairs) {
+            assert.ok(creates.includes(`${pair}-remote-secret`), `${pair}: a new remote secret`);
+            assert.ok(creates.includes(`${pair}-token`), `${pair}: a new reader token`);
+        }
+        assert.ok(
+            creates.includes("cluster4-istio-istiod-1-31-1") && creates.includes("mesh-pki-cluster4-cert"),
+            "the new cluster's control plane and CA",
+        );
+        // Everything created belongs to the new cluster or a new pair, or is the lab's layout moving v2 to the last cluster.
+        const expected = (name: string) =>
+            name.startsWith("cluster4-") ||
+            name.startsWith("mesh-pki-cluster4-") ||
+            newPairs.some((p) => name.startsWith(p)) ||
+            name === "cluster3-samples-helloworld-v1";
+        assert.deepEqual(
+            creates.filter((n) => !expected(n)),
+            [],
+            "nothing else is created",
+        );
+        assert.deepEqual(
+            grow.filter((s) => s.op !== "create").map((s) => `${s.op} ${resourceName(s.urn)}`),
+            ["delete cluster3-samples-helloworld-v2", "update istio-multicluster-dev"].filter((x) =>
+                grow.some((s) => `${s.op} ${resourceName(s.urn)}` === x),
+            ),
+        );
+        assert.ok(!grow.some((s) => /replace/.test(s.op)), "nothing is replaced");
+        await up(mesh);
+        for (const c of mesh.clusters.clusters) {
+            const secrets = await getJson(mesh.clusters, c, ["secrets", "-n", "istio-system", "-l", "istio/multiCluster=true"]);
+            assert.equal(secrets.items.length, 3, `${c.name} reads the three others`);
+        }
+        await expectNoChanges(mesh, "preview");
+
+        mesh.configure(mesh.clusters.clusters.filter((c) => c.index !== 4));
+        const shrink = await plannedSteps(mesh);
+        const deletes = shrink.filter((s) => s.op === "delete").map((s) => resourceName(s.urn));
+        assert.deepEqual(
+            deletes.filter(
+                (n) =>
+                    !n.startsWith("cluster4-") &&
+                    !n.startsWith("mesh-pki-cluster4-") &&
+                    !newPairs.some((p) => n.startsWith(p)) &&
+                    n !== "cluster3-samples-helloworld-v1",
+            ),
+            [],
+            "4 -> 3 deletes only what 3 -> 4 made",
+        );
+        assert.deepEqual(
+            creates.filter((n) => n !== "cluster3-samples-helloworld-v1").sort(),
+            deletes
+                .filter((n) => n !== "cluster3-samples-helloworld-v1")
+                .sort()
+                .filter((n) => creates.includes(n)),
+        );
+        await up(mesh);
+        await expectNoChanges(mesh, "preview");
+        assert.deepEqual(
+            added(baseline4, await everything(mesh.clusters, fourth)).filter((o) => !o.endsWith(".istio.io")),
+            [],
+            "cluster 4 keeps only Istio's CRDs",
+        );
+    },
+);
+
+test(
+    "endpoint discovery: `pulumi destroy` empties the stack and every cluster but Istio's CRDs, which the README's command removes",
+    { skip, timeout: 1_200_000 },
+    async () => {
+        const mesh = labCase();
+        try {
+            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
+            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+            assert.deepEqual((await mesh.stack.exported()).resources, []);
+            for (const c of mesh.clusters.clusters.filter((x) => x.index <= 3)) {
+                const left = added(labBaseline.get(c.index)!, await everything(mesh.clusters, c));
+                assert.ok(
+                    left.length > 10 &&
+                        left.every((o) => /^CustomResourceDefinition\.apiextensions\.k8s\.io [a-z]+\.[a-z.]*istio\.io$/.test(o)),
+                    left.join("\n"),
+                );
+                await shell(mesh, c, readmeCommands("remove Istio's CRDs from a cluster"));
+                assert.deepEqual(added(labBaseline.get(c.index)!, await everything(mesh.clusters, c)), [], `${c.name} is as before`);
+            }
+        } finally {
+            await mesh.close();
+        }
+    },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Federated discovery, N = 3: no credential crosses clusters.
+
+test(
+    "federated discovery, N=3: up, a no-change preview, no remote secret or reader token anywhere, every peer's gateway known",
+    { skip, timeout: 1_200_000 },
+    async () => {
+        const mesh = await open("federated", 3, { discovery: "federated" });
+        try {
+            await up(mesh);
+            await expectNoChanges(mesh, "preview");
+            for (const c of mesh.clusters.clusters) {
+                const secrets = await getJson(mesh.clusters, c, ["secrets", "-A"]);
+                const crossing = secrets.items.filter(
+                    (s: any) => s.metadata.labels?.["istio/multiCluster"] === "true" || s.type === "kubernetes.io/service-account-token",
+                );
+                assert.deepEqual(
+                    crossing.map((s: any) => s.metadata.name),
+                    [],
+                    `${c.name} holds no credential of another cluster`,
+                );
+                const entries = await getJson(mesh.clusters, c, ["workloadentries.networking.istio.io", "-n", "sample"]);
+                const peers = mesh.clusters.clusters.filter((p) => p !== c);
+                assert.deepEqual(
+                    entries.items.map((e: any) => [e.metadata.name, e.spec.network, e.spec.address ?? ""]).sort(),
+                    peers.map((p) => [`helloworld-cluster${p.index}`, `network${p.index}`, ""]),
+                );
+                const meshConfig = await getJson(mesh.clusters, c, ["configmap", "istio-1-31-1", "-n", "istio-system"]);
+                const networks = parse(meshConfig.data.meshNetworks).networks;
+                assert.deepEqual(
+                    networks,
+                    Object.fromEntries(
+                        peers.map((p) => [`network${p.index}`, { endpoints: [], gateways: [{ address: p.gatewayAddress, port: 15443 }] }]),
+                    ),
+                );
+            }
+            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
+            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+        } finally {
+            await mesh.close();
+        }
+    },
+);
+
+// ---------------------------------------------------------------------------------------------
+// The canary upgrade's three steps, and what an upgrade tool must never do.
+
+/** Helm's own view of a cluster's releases: name -> "chart-version status". */
+async function releasesOf(mesh: MeshCase, cluster: KwokCluster): Promise<Record<string, string>> {
+    const list = JSON.parse(await shell(mesh, cluster, 'helm list -n istio-system --kube-context "$CONTEXT" -o json'));
+    return Object.fromEntries(list.map((r: any) => [r.name, `${r.chart} ${r.status}`]));
+}
+
+async function tags(mesh: MeshCase, cluster: KwokCluster): Promise<Record<string, string>> {
+    const hooks = await getJson(mesh.clusters, cluster, ["mutatingwebhookconfigurations", "-l", "istio.io/tag"]);
+    return Object.fromEntries(
+        hooks.items.map((h: any) => [
+            h.metadata.labels["istio.io/tag"],
+            [...new Set(h.webhooks.map((w: any) => w.clientConfig.service.name))].join(","),
+        ]),
+    );
+}
+
+async function refused(mesh: MeshCase, pattern: RegExp): Promise<void> {
+    const before = JSON.stringify((await mesh.stack.exported()).resources.map((r: any) => r.urn));
+    const run = await mesh.stack.pulumi(["up", "--yes"]);
+    assert.notEqual(run.status, 0, "refused");
+    assert.match(run.stdout + run.stderr, pattern);
+    assert.equal(JSON.stringify((await mesh.stack.exported()).resources.map((r: any) => r.urn)), before, "nothing changed");
+}
+
+test(
+    "canary upgrade on real API servers: each step's releases and tag webhooks in every cluster, a no-change preview after each; running revisions are never dropped; a failed update leaves the record",
+    { skip, timeout: 1_800_000 },
+    async () => {
+        const mesh = await open("canary", 2, { istioVersions: ["1.31.1", "1.31.4"], brokenVersions: ["1.31.9"] });
+        const each = async (check: (c: KwokCluster) => Promise<void>) => {
+            for (const c of mesh.clusters.clusters) await check(c);
+        };
+        try {
+            await up(mesh);
+            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, [{ revision: "1-31-1", version: "1.31.1", tags: ["default"] }]);
+
+            // Step 1: the canary beside the current revision.
+            mesh.stack.setConfig({ istioCanary: "1.31.4" });
+            await up(mesh);
+            await each(async (c) => {
+                assert.deepEqual(await releasesOf(mesh, c), {
+                    "istio-base": "base-1.31.4 deployed",
+                    "istiod-1-31-1": "istiod-1.31.1 deployed",
+                    "istiod-1-31-4": "istiod-1.31.4 deployed",
+                    "istio-eastwestgateway": "gateway-1.31.1 deployed",
+                });
+                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-1", canary: "istiod-1-31-4" });
+            });
+            await expectNoChanges(mesh, "preview");
+            // Another canary now would drop 1-31-4, which pods labelled istio.io/rev=canary run on.
+            mesh.stack.setConfig({ istioCanary: "1.31.5" });
+            await refused(mesh, /would remove revision 1-31-4 \(1\.31\.4\) \(tag canary\), which still runs/);
+
+            // Step 2: promote; 1-31-1 keeps running, untagged.
+            mesh.stack.setConfig({ istioCanary: "1.31.4", istioVersion: "1.31.4" });
+            await up(mesh);
+            await each(async (c) => {
+                assert.deepEqual(await releasesOf(mesh, c), {
+                    "istio-base": "base-1.31.4 deployed",
+                    "istiod-1-31-1": "istiod-1.31.1 deployed",
+                    "istiod-1-31-4": "istiod-1.31.4 deployed",
+                    "istio-eastwestgateway": "gateway-1.31.4 deployed",
+                });
+                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-4" });
+            });
+            await expectNoChanges(mesh, "preview");
+            mesh.stack.setConfig({ istioCanary: "1.31.5" });
+            await refused(
+                mesh,
+                /would remove revision 1-31-1 \(1\.31\.1\) \(kept after a promotion, for your workloads and a rollback\), which still runs/,
+            );
+
+            // Step 3: the old revision goes.
+            mesh.stack.removeConfig("istioCanary");
+            await up(mesh);
+            await each(async (c) => {
+                assert.deepEqual(await releasesOf(mesh, c), {
+                    "istio-base": "base-1.31.4 deployed",
+                    "istiod-1-31-4": "istiod-1.31.4 deployed",
+                    "istio-eastwestgateway": "gateway-1.31.4 deployed",
+                });
+                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-4" });
+            });
+            await expectNoChanges(mesh, "preview");
+            const record = [{ revision: "1-31-4", version: "1.31.4", tags: ["default"] }];
+            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, record);
+
+            // A canary whose istiod release fails: the update fails and the stack remembers only what ran.
+            mesh.stack.setConfig({ istioCanary: "1.31.9" });
+            const failed = await mesh.stack.pulumi(["up", "--yes"]);
+            assert.notEqual(failed.status, 0);
+            assert.match(failed.stdout + failed.stderr, /Not_A_Valid_Name/);
+            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, record, "the record of the last update that succeeded");
+            // Abandoning it is allowed (it never ran) and puts the layout back.
+            mesh.stack.removeConfig("istioCanary");
+            await up(mesh);
+            await each(async (c) =>
+                assert.deepEqual(Object.keys(await releasesOf(mesh, c)).sort(), ["istio-base", "istio-eastwestgateway", "istiod-1-31-4"]),
+            );
+            await expectNoChanges(mesh, "refresh");
+
+            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
+            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+        } finally {
+            await mesh.close();
+        }
+    },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Contexts that do not lead to a cluster, and clusters that are gone.
+
+test(
+    "a misnamed or unreachable context: one clear error, nothing created in state or in any cluster",
+    { skip, timeout: 600_000 },
+    async () => {
+        const mesh = await open("contexts", 2);
+        try {
+            const [first, second] = mesh.clusters.clusters;
+            const baseline = await everything(mesh.clusters, first);
+            const nothingMade = async () => {
+                const types = (await mesh.stack.exported()).resources.map((r: any) => r.type);
+                assert.deepEqual(
+                    types.filter((t: string) => t !== "pulumi:pulumi:Stack"),
+                    [],
+                    "nothing in state",
+                );
+                assert.deepEqual(added(baseline, await everything(mesh.clusters, first)), [], "nothing in the reachable cluster");
+            };
+            mesh.configure([first, second], {
+                clusters: [mesh.entry(first), mesh.entry(second, { context: "istio-mc-test-no-such-context" })],
+            });
+            let run = await mesh.stack.pulumi(["up", "--yes"]);
+            assert.notEqual(run.status, 0);
+            assert.match(
+                run.stdout + run.stderr,
+                /clusters\[1\]\.context "istio-mc-test-no-such-context" is not in your kubeconfig \(contexts there: /,
+            );
+            await nothingMade();
+
+            await mesh.clusters.stop(second);
+            mesh.configure([first, second]);
+            run = await mesh.stack.pulumi(["up", "--yes"]);
+            assert.notEqual(run.status, 0);
+            assert.match(
+                run.stdout + run.stderr,
+                new RegExp(`clusters\\[1\\] \\(context ${second.name}\\): its API server does not answer \\(.*\\)\\. Start it`),
+            );
+            await nothingMade();
+        } finally {
+            await mesh.close();
+        }
+    },
+);
+
+test(
+    "clusters that are gone: marked gone they leave the stack on the next update or destroy, named in one warning; what stays is cleaned by the README's commands",
+    { skip, timeout: 1_800_000 },
+    async () => {
+        const mesh = await open("gone", 3);
+        try {
+            const [first, second, third] = mesh.clusters.clusters;
+            const baseline = new Map<KwokCluster, string[]>();
+            for (const c of mesh.clusters.clusters) baseline.set(c, await everything(mesh.clusters, c));
+            await up(mesh);
+            const made = new Map<KwokCluster, string[]>();
+            for (const c of mesh.clusters.clusters) made.set(c, added(baseline.get(c)!, await everything(mesh.clusters, c)));
+
+            // The third cluster stops answering: the next update says so and changes nothing.
+            await mesh.clusters.stop(third);
+            let run = await mesh.stack.pulumi(["up", "--yes"]);
+            assert.notEqual(run.status, 0);
+            assert.match(
+                run.stdout + run.stderr,
+                /clusters\[2\] \(context .*\): its API server does not answer .*set clusters\[2\]\.gone to true/,
+            );
+
+            // Marked gone: the update succeeds without it, and says what stays in it.
+            mesh.configure([first, second], { clusters: [mesh.entry(first), mesh.entry(second), mesh.entry(third, { gone: true })] });
+            const marked = await up(mesh);
+            assert.match(marked, new RegExp(`cluster3 \\(context ${third.name}\\) is marked gone: nothing in it is changed or deleted`));
+            for (const named of [
+                "Helm release istio-system/istiod-1-31-1",
+                "Secret istio-system/cacerts",
+                "MutatingWebhookConfiguration istio-revision-tag-default",
+                "Namespace sample",
+            ]) {
+                assert.ok(marked.includes(named), `the warning names ${named}`);
+            }
+            // Removed from the list, it leaves the stack; the others stop reading it.
+            mesh.configure([first, second]);
+            await up(mesh);
+            const state = (await mesh.stack.exported()).resources;
+            assert.deepEqual(
+                state.filter((r: any) => /cluster3/.test(r.urn)).map((r: any) => r.urn),
+                [],
+                "nothing of cluster3 in state",
+            );
+            for (const c of [first, second]) {
+                const remote = await getJson(mesh.clusters, c, ["secrets", "-n", "istio-system", "-l", "istio/multiCluster=true"]);
+                assert.deepEqual(
+                    remote.items.map((s: any) => s.metadata.name),
+                    [`istio-remote-secret-cluster${c === first ? 2 : 1}`],
+                );
+                const tokens = await getJson(mesh.clusters, c, [
+                    "secrets",
+                    "-n",
+                    "istio-system",
+                    "--field-selector",
+                    "type=kubernetes.io/service-account-token",
+                ]);
+                assert.ok(
+                    !tokens.items.some((s: any) => s.metadata.name === "istio-reader-token-cluster3"),
+                    "its reader tokens are revoked",
+                );
+            }
+            await expectNoChanges(mesh, "refresh");
+
+            // The second stops answering too: marked gone, a destroy removes the rest and forgets it.
+            await mesh.clusters.stop(second);
+            mesh.configure([first, second], { clusters: [mesh.entry(first), mesh.entry(second, { gone: true })] });
+            await up(mesh);
+            run = await mesh.stack.pulumi(["destroy", "--yes"]);
+            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+            assert.deepEqual((await mesh.stack.exported()).resources, []);
+            assert.deepEqual(
+                added(baseline.get(first)!, await everything(mesh.clusters, first)).filter((o) => !/\.istio\.io$/.test(o)),
+                [],
+            );
+
+            // Back again, each holds what the program made there (but what it made for a peer it no longer reads).
+            await mesh.clusters.start(second);
+            await mesh.clusters.start(third);
+            for (const c of [second, third]) {
+                const left = added(baseline.get(c)!, await everything(mesh.clusters, c));
+                const expected = made
+                    .get(c)!
+                    .filter((o) => !(c === second && /istio-reader-token-cluster3|istio-remote-secret-cluster3/.test(o)));
+                assert.deepEqual(
+                    left.filter((o) => !/^(ReplicaSet|Pod|ControllerRevision)/.test(o)),
+                    expected.filter((o) => !/^(ReplicaSet|Pod|ControllerRevision)/.test(o)),
+                );
+                await shell(mesh, c, readmeCommands("clean a cluster the stack left"));
+                assert.deepEqual(added(baseline.get(c)!, await everything(mesh.clusters, c)), [], `${c.name} is as before`);
+            }
+        } finally {
+            await mesh.close();
+        }
+    },
+);

@@ -1,0 +1,209 @@
+// Real Kubernetes control planes without containers, for the real-clusters tier: per cluster a
+// kube-apiserver, kube-controller-manager, kube-scheduler and etcd (all built from Kubernetes'
+// source by scripts/real-tools/build.sh) started by `kwokctl --runtime binary`, and kwok, whose
+// Stages (stages.yaml) play the kubelet, the CNI and a cloud load balancer.
+//
+// Cluster i of a test lives at these addresses of the test network (netns.ts):
+//   API server  https://10.244.<i>.1:<port>   (its certificate names that address)
+//   node        10.244.<i>.2, pods from 10.244.<100+i>.0/24
+//   east-west gateway (LoadBalancer)  10.244.<i>.100
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { TestNetwork } from "./netns";
+
+export interface ClusterOptions {
+    /** Let the API server call admission webhooks (off: no pod stands behind any webhook Service). */
+    webhooks?: boolean;
+}
+
+export interface KwokCluster {
+    index: number;
+    /** kwok cluster name, kube context and user, and the config `context`. */
+    name: string;
+    /** The API server's address for peers (not loopback). */
+    apiServer: string;
+    gatewayAddress: string;
+    podCidr: string;
+}
+
+const STAGES = path.join(__dirname, "stages.yaml");
+
+/** Where `name` is on PATH (kwokctl wants every binary's path: it downloads nothing then). */
+function binary(name: string): string {
+    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+        const candidate = path.join(dir, name);
+        try {
+            accessSync(candidate, constants.X_OK);
+            return candidate;
+        } catch {
+            continue;
+        }
+    }
+    throw new Error(`${name} is not on PATH: eval "$(bash scripts/real-tools/build.sh)"`);
+}
+
+/**
+ * Cluster i's ports: every cluster's processes share the test network, and kwokctl's own pick of
+ * free ports races when clusters start at once. The API server's is `apiServerPort(i)`.
+ */
+const portBase = (index: number) => 20000 + 100 * index;
+export const apiServerPort = (index: number) => portBase(index) + 43;
+
+/** kwokctl's configuration of cluster `index`, whose API server answers peers at `address`. */
+function kwokctlConfig(index: number, address: string, options: ClusterOptions): string {
+    const base = portBase(index);
+    const config = {
+        apiVersion: "config.kwok.x-k8s.io/v1alpha1",
+        kind: "KwokctlConfiguration",
+        options: {
+            runtime: "binary",
+            kubeApiserverBinary: binary("kube-apiserver"),
+            kubeControllerManagerBinary: binary("kube-controller-manager"),
+            kubeSchedulerBinary: binary("kube-scheduler"),
+            kwokControllerBinary: binary("kwok"),
+            etcdBinary: binary("etcd"),
+            kubectlBinary: binary("kubectl"),
+            kubeAuthorization: true,
+            // The API server's own admission (namespaces, service accounts, pod security) as on a real cluster.
+            kubeAdmission: true,
+            kubeApiserverCertSANs: [address],
+            kubeApiserverPort: apiServerPort(index),
+            etcdPort: base + 79,
+            etcdPeerPort: base + 80,
+            kwokControllerPort: base + 47,
+            kubeControllerManagerPort: base + 57,
+            kubeSchedulerPort: base + 59,
+        },
+        componentsPatches: [
+            {
+                name: "kube-apiserver",
+                extraArgs: [
+                    // The `kubernetes` Service's endpoint: there is no default route to guess one from.
+                    { key: "advertise-address", value: address },
+                    ...(options.webhooks
+                        ? // Webhooks at their endpoints (pod addresses of this network), not at ClusterIPs.
+                          [{ key: "enable-aggregator-routing", value: "true" }]
+                        : [{ key: "disable-admission-plugins", value: "MutatingAdmissionWebhook,ValidatingAdmissionWebhook" }]),
+                ],
+            },
+        ],
+    };
+    return `${stringify(config)}---\n${readFileSync(STAGES, "utf8")}`;
+}
+
+function nodeManifest(cluster: KwokCluster): string {
+    const node = {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+            name: `${cluster.name}-node`,
+            annotations: { "kwok.x-k8s.io/node": "fake" },
+            labels: { "kubernetes.io/hostname": `${cluster.name}-node`, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
+        },
+        spec: { podCIDR: cluster.podCidr, podCIDRs: [cluster.podCidr] },
+        status: {
+            addresses: [
+                { type: "InternalIP", address: `10.244.${cluster.index}.2` },
+                { type: "Hostname", address: `${cluster.name}-node` },
+            ],
+        },
+    };
+    return stringify(node);
+}
+
+/** A set of kwok clusters of one test case, and the kubeconfig (a file of the test's own) with a context for each. */
+export class KwokClusters {
+    public readonly clusters: KwokCluster[] = [];
+    public readonly kubeconfig: string;
+    private readonly env: NodeJS.ProcessEnv;
+
+    constructor(
+        private readonly net: TestNetwork,
+        private readonly dir: string,
+        /** Cluster names are `<prefix>-<i>`. */
+        private readonly prefix: string,
+        private readonly options: ClusterOptions = {},
+    ) {
+        mkdirSync(dir, { recursive: true });
+        this.kubeconfig = path.join(dir, "kubeconfig");
+        this.env = { ...process.env, KWOK_WORKDIR: path.join(dir, "kwok"), KUBECONFIG: this.kubeconfig };
+        writeFileSync(this.kubeconfig, stringify({ apiVersion: "v1", kind: "Config", clusters: [], users: [], contexts: [] }), {
+            mode: 0o600,
+        });
+    }
+
+    /** Creates clusters `from..to` (1-based), all at once; resolves when each has a Ready node. */
+    async add(from: number, to: number): Promise<KwokCluster[]> {
+        const made = await Promise.all(Array.from({ length: to - from + 1 }, (_, k) => this.createOne(from + k)));
+        // One writer of the shared kubeconfig, after all are up.
+        for (const { cluster, kubeconfig } of made) this.addContext(cluster, kubeconfig);
+        await Promise.all(made.map(({ cluster }) => this.addNode(cluster)));
+        this.clusters.push(...made.map((m) => m.cluster));
+        return made.map((m) => m.cluster);
+    }
+
+    private async createOne(index: number): Promise<{ cluster: KwokCluster; kubeconfig: any }> {
+        const name = `${this.prefix}-${index}`;
+        const cluster: KwokCluster = {
+            index,
+            name,
+            apiServer: `https://10.244.${index}.1:${apiServerPort(index)}`,
+            gatewayAddress: `10.244.${index}.100`,
+            podCidr: `10.244.${100 + index}.0/24`,
+        };
+        const configFile = path.join(this.dir, `${name}.kwokctl.yaml`);
+        writeFileSync(configFile, kwokctlConfig(index, `10.244.${index}.1`, this.options));
+        await this.net.mustRun("kwokctl", ["create", "cluster", "--name", name, "--config", configFile, "--wait", "60s"], {
+            env: this.env,
+            timeoutMs: 120_000,
+        });
+        const kubeconfig = parse(await this.net.mustRun("kwokctl", ["get", "kubeconfig", "--name", name], { env: this.env }));
+        return { cluster, kubeconfig };
+    }
+
+    /** kwok's kubeconfig, renamed to the cluster's name and pointed at its non-loopback address. */
+    private addContext(cluster: KwokCluster, kwok: any): void {
+        const config = parse(readFileSync(this.kubeconfig, "utf8"));
+        config.clusters.push({ name: cluster.name, cluster: { ...kwok.clusters[0].cluster, server: cluster.apiServer } });
+        config.users.push({ name: cluster.name, user: kwok.users[0].user });
+        config.contexts.push({ name: cluster.name, context: { cluster: cluster.name, user: cluster.name } });
+        writeFileSync(this.kubeconfig, stringify(config), { mode: 0o600 });
+    }
+
+    private async addNode(cluster: KwokCluster): Promise<void> {
+        await this.kubectl(cluster, ["apply", "-f", "-"], nodeManifest(cluster));
+        await this.kubectl(cluster, ["wait", "--for=condition=Ready", `node/${cluster.name}-node`, "--timeout=60s"]);
+    }
+
+    /** kubectl against one cluster, inside the test network. */
+    kubectl(cluster: KwokCluster, args: string[], input?: string): Promise<string> {
+        return this.net.mustRun("kubectl", ["--context", cluster.name, ...args], { env: this.env, input, timeoutMs: 120_000 });
+    }
+
+    /** kubectl whose failure is an answer (e.g. `auth can-i`, a `get` of what must be gone); no context given. */
+    kubectlResult(args: string[]) {
+        return this.net.run("kubectl", args, { env: this.env, timeoutMs: 120_000 });
+    }
+
+    /** Stops a cluster's processes (its API server stops answering) or starts them again. */
+    async stop(cluster: KwokCluster): Promise<void> {
+        await this.net.mustRun("kwokctl", ["stop", "cluster", "--name", cluster.name], { env: this.env, timeoutMs: 60_000 });
+    }
+
+    async start(cluster: KwokCluster): Promise<void> {
+        await this.net.mustRun("kwokctl", ["start", "cluster", "--name", cluster.name, "--wait", "60s"], {
+            env: this.env,
+            timeoutMs: 120_000,
+        });
+    }
+
+    /** Deletes every cluster of the set (their processes and files). */
+    async delete(): Promise<void> {
+        await Promise.all(
+            this.clusters.map((c) =>
+                this.net.run("kwokctl", ["delete", "cluster", "--name", c.name], { env: this.env, timeoutMs: 60_000 }),
+            ),
+        );
+    }
+}

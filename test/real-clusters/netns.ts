@@ -1,0 +1,126 @@
+// A network of the tier's own: a network namespace (with a PID namespace) that this test
+// process creates and that ends with it. Everything that talks to the clusters (API servers,
+// kwok, the Pulumi CLI and its plugins, kubectl, the chart repository) runs inside, through
+// `nsenter`; inside, `lo` is up and carries ADDRESS_RANGE, so every address of that range can be
+// bound and dialled, and nothing outside the namespace can be reached at all.
+//
+// Cleanup does not depend on this process exiting well: the namespace's first process (PID 1 of
+// its PID namespace) reads its stdin until this process goes, and when it ends the kernel kills
+// every process left in the namespace (API servers, etcd, kwok, istiod).
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Assigned to `lo` inside the namespace: the tier's API servers, nodes, pods and load balancers. */
+export const ADDRESS_RANGE = "10.244.0.0/16";
+
+export interface RunResult {
+    status: number;
+    stdout: string;
+    stderr: string;
+}
+
+export interface RunOptions {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+}
+
+const asRoot = process.getuid?.() === 0;
+
+/** Why the tier cannot make its network here, or undefined. */
+export function networkUnavailable(): string | undefined {
+    for (const tool of ["unshare", "nsenter", "ip"]) {
+        const found = spawnSyncQuiet("bash", ["-c", `command -v ${tool}`]);
+        if (found !== 0) return `needs ${tool} (Debian/Ubuntu: apt-get install util-linux iproute2)`;
+    }
+    const probe = spawnSyncQuiet("unshare", [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "true"]);
+    if (probe !== 0) {
+        return asRoot
+            ? "cannot create a network namespace (unshare --net failed)"
+            : "cannot create a user and network namespace as this user (unshare --user --map-root-user --net failed; kernel.unprivileged_userns_clone?)";
+    }
+    return undefined;
+}
+
+function spawnSyncQuiet(cmd: string, args: string[]): number {
+    return spawnSync(cmd, args, { stdio: "ignore" }).status ?? 1;
+}
+
+export class TestNetwork {
+    private constructor(
+        private readonly holder: ChildProcess,
+        /** The host PID of the namespace's first process, which nsenter targets. */
+        private readonly pid: number,
+    ) {}
+
+    static async create(): Promise<TestNetwork> {
+        const setup = `ip link set lo up && ip addr add ${ADDRESS_RANGE} dev lo && echo ready && read -r _`;
+        const holder = spawn(
+            "unshare",
+            [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "--pid", "--fork", "--kill-child", "sh", "-c", setup],
+            { stdio: ["pipe", "pipe", "pipe"] },
+        );
+        let stderr = "";
+        holder.stderr!.on("data", (chunk) => (stderr += chunk));
+        await new Promise<void>((resolve, reject) => {
+            holder.once("exit", (code) => reject(new Error(`the test network did not start (exit ${code}): ${stderr.trim()}`)));
+            holder.stdout!.once("data", () => resolve());
+        });
+        // unshare --fork: the namespace's PID 1 is unshare's only child.
+        const children = readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, "utf8").trim().split(/\s+/);
+        return new TestNetwork(holder, Number(children[0]));
+    }
+
+    private enter(): string[] {
+        return ["--target", String(this.pid), ...(asRoot ? [] : ["--user", "--preserve-credentials"]), "--net", "--pid", "--"];
+    }
+
+    /** Starts `cmd` inside the namespace. */
+    spawn(cmd: string, args: string[], options: RunOptions & { stdio?: "pipe" | "ignore" } = {}): ChildProcess {
+        return spawn("nsenter", [...this.enter(), cmd, ...args], {
+            cwd: options.cwd,
+            env: options.env ?? process.env,
+            stdio: options.stdio === "ignore" ? "ignore" : "pipe",
+        });
+    }
+
+    /** Runs `cmd` inside the namespace to its end; never throws for a non-zero exit. */
+    run(cmd: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+        return new Promise((resolve) => {
+            const child = this.spawn(cmd, args, options);
+            let stdout = "";
+            let stderr = "";
+            child.stdout!.on("data", (chunk) => (stdout += chunk));
+            child.stderr!.on("data", (chunk) => (stderr += chunk));
+            const timer = options.timeoutMs
+                ? setTimeout(() => {
+                      stderr += `\n(killed after ${options.timeoutMs} ms)`;
+                      child.kill("SIGKILL");
+                  }, options.timeoutMs)
+                : undefined;
+            child.on("close", (code, signal) => {
+                if (timer) clearTimeout(timer);
+                resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
+            });
+            child.stdin!.end(options.input ?? "");
+        });
+    }
+
+    /** Like `run`, but a non-zero exit is an error carrying the command's output. */
+    async mustRun(cmd: string, args: string[], options: RunOptions = {}): Promise<string> {
+        const result = await this.run(cmd, args, options);
+        if (result.status !== 0) {
+            throw new Error(`${cmd} ${args.join(" ")} failed (exit ${result.status}):\n${result.stderr.trim() || result.stdout.trim()}`);
+        }
+        return result.stdout;
+    }
+
+    /** Ends the namespace: its first process exits, and the kernel kills every process left inside. */
+    async close(): Promise<void> {
+        if (this.holder.exitCode !== null) return;
+        const exited = new Promise((resolve) => this.holder.once("exit", resolve));
+        this.holder.stdin!.end();
+        await exited;
+    }
+}
