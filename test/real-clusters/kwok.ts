@@ -174,6 +174,12 @@ export class KwokClusters {
     private async addNode(cluster: KwokCluster): Promise<void> {
         await this.kubectl(cluster, ["apply", "-f", "-"], nodeManifest(cluster));
         await this.kubectl(cluster, ["wait", "--for=condition=Ready", `node/${cluster.name}-node`, "--timeout=60s"]);
+        // What the controllers add to a new cluster by themselves, there: a baseline taken now holds still.
+        for (const namespace of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
+            for (const object of ["serviceaccount/default", "configmap/kube-root-ca.crt"]) {
+                await this.kubectl(cluster, ["wait", "--for=create", object, "-n", namespace, "--timeout=60s"]);
+            }
+        }
     }
 
     /** kubectl against one cluster, inside the test network. */

@@ -1,6 +1,6 @@
 // A stack of the program on a file backend of the test's own, run by the real Pulumi CLI inside the
 // test network, the way a user runs it (`pulumi up --yes`, `pulumi preview`, ...).
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { projectCopy } from "../real-tools";
@@ -19,7 +19,10 @@ export class TestStack {
     ) {
         const copy = projectCopy(base);
         this.dir = copy.dir;
-        this.env = { ...copy.env, KUBECONFIG: kubeconfig };
+        // The Kubernetes provider leaves kubeconfig files in TMPDIR: they go with the case's folder.
+        const tmp = path.join(base, "tmp");
+        mkdirSync(tmp);
+        this.env = { ...copy.env, KUBECONFIG: kubeconfig, TMPDIR: tmp };
     }
 
     /** A project copy in `base` with stack `dev`, whose kube contexts come from `kubeconfig`. */
