@@ -32,7 +32,10 @@ function clearly<T>(step: () => T): T {
 function configure() {
     const config = loadConfig();
     if (config.preflight) {
-        const report = config.provisioner === "kind" ? kindPreflight(config.clusters.length) : existingPreflight(config.clusters);
+        const report =
+            config.provisioner === "kind"
+                ? kindPreflight(config.clusters.length, { nodeImage: config.kindNodeImage })
+                : existingPreflight(config.clusters);
         for (const line of report) pulumi.log.info(`preflight: ${line}`);
     }
     return config;
@@ -67,5 +70,8 @@ async function main() {
     };
 }
 
-// The language host awaits the exported promise; its value is the stack's outputs.
-export = main();
+// The language host awaits the exported promise; its value is the stack's outputs, its rejection the
+// program's one error message. Handled at once, so Node adds no PromiseRejectionHandledWarning.
+const outputs = main();
+outputs.catch(() => undefined);
+export = outputs;

@@ -17,6 +17,8 @@ if ((${#missing[@]} > 0)); then
     exit 1
 fi
 node scripts/ensure-deps.mjs
+# `pulumi up --config` writes into the stack file before the program can refuse a value.
+node --import tsx scripts/check-config.ts "${STACK:-dev}" "$@"
 source scripts/pulumi-env.sh
 ensure_stack
 pulumi up --yes --stack "$STACK" "$@"

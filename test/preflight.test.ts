@@ -28,12 +28,44 @@ function problemsOf(fn: () => unknown): string[] {
     assert.fail("preflight passed");
 }
 
-test("all good: versions are reported", { skip: missingTools(["kubectl"]) }, () => {
+/** A folder with a kubectl that reports `version`, first on PATH. */
+function kubectlOf(version: string): string {
+    const bin = tempDir("istio-mc-bin");
+    writeFile(path.join(bin, "kubectl"), `#!/bin/sh\necho '{"clientVersion": {"gitVersion": "${version}"}}'\n`);
+    chmodSync(path.join(bin, "kubectl"), 0o755);
+    return bin;
+}
+
+const NODE_IMAGE = configFrom({}).kindNodeImage;
+
+test("all good: versions are reported", () => {
     const host = fakeHost();
-    const report = kindPreflight(3, { env: host.env, procRoot: proc(524288, 512), platform: "linux" });
-    assert.deepEqual(report.slice(0, 2), ["docker server 28.2.2", "kind v0.33.0"]);
-    assert.match(report[2], /^kubectl v1\.\d+/);
-    assert.equal(report[3], "inotify max_user_watches=524288 max_user_instances=512");
+    const env = { ...host.env, PATH: `${kubectlOf("v1.36.3")}:${host.env.PATH}` };
+    const report = kindPreflight(3, { env, procRoot: proc(524288, 512), platform: "linux", nodeImage: NODE_IMAGE });
+    assert.deepEqual(report, [
+        "docker server 28.2.2",
+        "kind v0.33.0",
+        "kubectl v1.36.3",
+        "inotify max_user_watches=524288 max_user_instances=512",
+    ]);
+});
+
+test("a kubectl more than one minor version from the node image's Kubernetes is refused, with the range", () => {
+    const host = fakeHost();
+    for (const version of ["v1.32.4", "v1.38.0"]) {
+        const env = { ...host.env, PATH: `${kubectlOf(version)}:${host.env.PATH}` };
+        assert.deepEqual(
+            problemsOf(() => kindPreflight(1, { env, platform: "darwin", nodeImage: NODE_IMAGE })),
+            [
+                `kubectl ${version} does not work with the clusters' Kubernetes 1.36 (kubectl must be within one minor version: ` +
+                    "1.35 to 1.37): install kubectl 1.36 (https://kubernetes.io/docs/tasks/tools/) first on PATH.",
+            ],
+        );
+    }
+    for (const version of ["v1.35.0", "v1.37.2"]) {
+        const env = { ...host.env, PATH: `${kubectlOf(version)}:${host.env.PATH}` };
+        assert.doesNotThrow(() => kindPreflight(1, { env, platform: "darwin", nodeImage: NODE_IMAGE }));
+    }
 });
 
 test("docker not running: one message with the fix", () => {

@@ -30,6 +30,8 @@ export interface PulumiRun {
 
 export interface PulumiProject {
     dir: string;
+    /** The file backend's folder (PULUMI_BACKEND_URL). */
+    backend: string;
     /** A HOME of its own; PULUMI_* point into the project's temporary folder. */
     env: NodeJS.ProcessEnv;
     /** Runs a bash command line in the project copy, as a user would type it. */
@@ -40,6 +42,18 @@ export interface PulumiProject {
     /** Puts the stack file back as `pulumi stack init` left it. */
     resetStack(): void;
     remove(): void;
+}
+
+/**
+ * Runs a command in a network namespace of its own with only `lo` up: the CLI, its language host
+ * and plugins talk to each other on 127.0.0.1, and nothing can reach the real network (a plugin that
+ * tries, say for a chart repository, gets an error at once instead of a request going out).
+ */
+function offline(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): PulumiRun {
+    const asRoot = process.getuid?.() === 0;
+    const isolate = [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"'];
+    const result = spawnSync("unshare", [...isolate, cmd, ...args], { cwd, env, encoding: "utf8", timeout: 300_000 });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 const PROJECT_FILES = ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "components", "scripts", "README.md"];
@@ -78,26 +92,19 @@ export function projectCopy(base: string, options: { asUser?: boolean } = {}): {
 /**
  * A copy of the project (node_modules linked) with stack `dev` on a temporary file backend.
  * `asUser`: no PULUMI_* settings and no stack, as on a new machine (HOME is temporary).
+ * `env`: more settings for every command, from `pulumi stack init` on.
  */
-export function pulumiProject(options: { asUser?: boolean } = {}): PulumiProject {
+export function pulumiProject(options: { asUser?: boolean; env?: Record<string, string> } = {}): PulumiProject {
     const base = mkdtempSync(path.join(tmpdir(), "istio-mc-engine-"));
-    const { dir, env } = projectCopy(base, options);
+    const copy = projectCopy(base, options);
+    const { dir } = copy;
+    const env = { ...copy.env, ...options.env };
     const project: PulumiProject = {
         dir,
+        backend: base,
         env,
-        shell: (line, extra = {}) => {
-            const result = spawnSync("bash", ["-c", line], { cwd: dir, env: { ...env, ...extra }, encoding: "utf8", timeout: 300_000 });
-            return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-        },
-        run: (args, extra = {}) => {
-            const result = spawnSync("pulumi", [...args, "--non-interactive"], {
-                cwd: dir,
-                env: { ...env, ...extra },
-                encoding: "utf8",
-                timeout: 300_000,
-            });
-            return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
-        },
+        shell: (line, extra = {}) => offline("bash", ["-c", line], dir, { ...env, ...extra }),
+        run: (args, extra = {}) => offline("pulumi", [...args, "--non-interactive"], dir, { ...env, ...extra }),
         stackFile: () => readFileSync(stackFile, "utf8"),
         resetStack: () => (initial === undefined ? rmSync(stackFile, { force: true }) : writeFileSync(stackFile, initial)),
         remove: () => rmSync(base, { recursive: true, force: true }),

@@ -2,7 +2,7 @@
 import { tempDir } from "./temp";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 
@@ -25,7 +25,8 @@ function run(script: string, args: string[], env: Record<string, string> = {}, h
             ...env,
         },
     });
-    const calls = readFileSync(path.join(state, "pulumi.log"), "utf8").trim().split("\n");
+    const log = path.join(state, "pulumi.log");
+    const calls = existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : [];
     return { ...result, dir, calls };
 }
 
@@ -49,6 +50,33 @@ test("first up: creates the dev stack on the local backend with a generated pass
     assert.equal(again.status, 0);
     assert.ok(!again.calls.slice(3).some((c) => c.startsWith("pulumi stack init")));
     assert.equal(readFileSync(passphrase, "utf8"), before);
+});
+
+test("up: a --config value the program would refuse stops before `pulumi up`, which would write it into the stack file", () => {
+    const refused: [string[], string][] = [
+        [
+            ["--config", "istio-multicluster:clusterCount=17"],
+            'Invalid config istio-multicluster:clusterCount = "17": must be a whole number from 1 to 16.',
+        ],
+        [["-c", "clusterCount=abc"], 'Invalid config istio-multicluster:clusterCount = "abc": must be a whole number from 1 to 16.'],
+        [
+            ["--config=istio-multicluster:discovery=mesh"],
+            'Invalid config istio-multicluster:discovery = "mesh": must be one of endpoint, federated.',
+        ],
+    ];
+    for (const [flags, message] of refused) {
+        const { status, stderr, calls } = run("up.sh", flags);
+        assert.equal(status, 1);
+        assert.equal(stderr, `error: ${message}\nNothing was run, and Pulumi.dev.yaml is as it was.\n`);
+        assert.deepEqual(calls, [], "the CLI was not called");
+    }
+    // Values the program takes, and flags for other namespaces, go on to pulumi up.
+    const ok = run("up.sh", ["--config", "istio-multicluster:clusterCount=4", "--config", "kubernetes:context=x"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(
+        ok.calls.at(-1)!,
+        /^pulumi up --yes --stack dev --config istio-multicluster:clusterCount=4 --config kubernetes:context=x /,
+    );
 });
 
 test("your own passphrase and backend win; down destroys the same stack", () => {

@@ -9,6 +9,8 @@ export const MIN_KIND_VERSION = "0.33.0"; // the release the pinned node image c
 
 export interface PreflightOptions {
     env?: NodeJS.ProcessEnv;
+    /** The kind node image: its Kubernetes version sets the kubectl versions that work with it. */
+    nodeImage?: string;
     /** Where /proc is (tests point it at a fake tree). */
     procRoot?: string;
     platform?: NodeJS.Platform;
@@ -73,7 +75,11 @@ export function kindPreflight(clusterCount: number, options: PreflightOptions = 
             version = undefined;
         }
         if (!kubectl.ok || !version) problems.push(`kubectl version failed (${lastLine(kubectl.stderr)}): reinstall kubectl.`);
-        else report.push(`kubectl ${version}`);
+        else {
+            const skew = kubectlSkew(version, options.nodeImage);
+            if (skew) problems.push(skew);
+            else report.push(`kubectl ${version}`);
+        }
     }
 
     if ((options.platform ?? process.platform) === "linux") {
@@ -103,6 +109,22 @@ export function kindPreflight(clusterCount: number, options: PreflightOptions = 
 
     if (problems.length > 0) throw new PreflightError(problems);
     return report;
+}
+
+/**
+ * kubectl works with an API server one minor version older or newer than itself (Kubernetes' skew
+ * policy): the node image's version decides (kindest/node:v1.36.4 -> kubectl 1.35 to 1.37).
+ */
+export function kubectlSkew(kubectlVersion: string, nodeImage: string | undefined): string | undefined {
+    const kubernetes = /:v1\.(\d+)\.\d+/.exec(nodeImage ?? "")?.[1];
+    const client = /^v1\.(\d+)\./.exec(kubectlVersion)?.[1];
+    if (kubernetes === undefined || client === undefined) return undefined;
+    const minor = Number(kubernetes);
+    if (Math.abs(Number(client) - minor) <= 1) return undefined;
+    return (
+        `kubectl ${kubectlVersion} does not work with the clusters' Kubernetes 1.${minor} (kubectl must be within one minor ` +
+        `version: 1.${minor - 1} to 1.${minor + 1}): install kubectl 1.${minor} (https://kubernetes.io/docs/tasks/tools/) first on PATH.`
+    );
 }
 
 /** The clusters' pod and service subnets must stay clear of the docker network, if it exists yet. */
