@@ -33,12 +33,6 @@ Options:
   -h, --help           this text
 `;
 
-function git(args: string[]): string {
-    const result = spawnSync("git", args, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
-    if (result.status !== 0) throw new Error(`git ${args.join(" ")}: ${result.stderr.trim()}`);
-    return result.stdout;
-}
-
 /**
  * The program at `ref` as files in a temporary folder, with this checkout's dependencies. A stack
  * file is per user and untracked: if `ref` has none, the base reads this checkout's.
@@ -95,6 +89,22 @@ function readLast(file: string): RememberedOutputs {
     }
 }
 
+/**
+ * The program's refusals name the `pulumi config set` that makes the first safe step; here that
+ * step is a plan-diff of its own: say which.
+ */
+function withPlanDiffAdvice<T>(evaluate: () => T): T {
+    try {
+        return evaluate();
+    } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        const step = /pulumi config set istio-multicluster:(\w+) (\S+?)(?: |$|\))/.exec(message);
+        if (!step) throw error;
+        const args = process.argv.slice(2).join(" ");
+        throw new Error(`${message}\nTo see that first step with plan-diff: npm run plan-diff -- ${args} --change ${step[1]}=${step[2]}`);
+    }
+}
+
 function main(): void {
     const flags = parseFlags(process.argv.slice(2), USAGE, {
         base: { type: "string" },
@@ -108,13 +118,15 @@ function main(): void {
     const config = parseConfigFlags(flags.config ?? [], USAGE);
     const change = parseConfigFlags(flags.change ?? [], USAGE);
     const stack = flags.stack ?? "dev";
-    const commit = git(["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`]).trim();
+    const resolved = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${flags.base}^{commit}`], { cwd: ROOT, encoding: "utf8" });
+    if (resolved.status !== 0) usageError(USAGE, `--base ${flags.base}: not a commit, branch or tag of this repository`);
+    const commit = resolved.stdout.trim();
     withTempDir("plan-diff", (dir) => {
         checkout(commit, dir, stack);
         const baseSide = `${flags.base} (${commit.slice(0, 7)})`;
         const last = flags.last ? readLast(flags.last) : settledOutputs(dir, config, stack, baseSide);
         const base = record(dir, config, stack, last, baseSide);
-        const head = record(ROOT, { ...config, ...change }, stack, base.outputs, "the working tree");
+        const head = withPlanDiffAdvice(() => record(ROOT, { ...config, ...change }, stack, base.outputs, "the working tree"));
         const diff = planDiff(base.resources, head.resources);
         const title = `plan-diff: ${flags.base} (${commit.slice(0, 7)}) -> working tree${
             Object.keys(config).length

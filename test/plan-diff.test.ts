@@ -234,6 +234,11 @@ test("a canary upgrade, step by step: each plan names exactly the Istio releases
             result.stderr,
             /evaluating the program at the working tree failed: .*moves the default tag off revision 1-31-1 \(1\.31\.1\) and removes it/,
         );
+        // Its advice, as plan-diff's own flags.
+        assert.match(
+            result.stderr,
+            /\nTo see that first step with plan-diff: npm run plan-diff -- --base main --change istioCanary=1\.31\.4\n$/,
+        );
     });
 });
 
@@ -291,6 +296,6 @@ test("bad arguments print the usage and exit 2; --help exits 0", () => {
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^--base REF is required\n/);
     const badRef = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--base", "no-such-ref"]);
-    assert.equal(badRef.status, 1);
-    assert.match(badRef.stderr, /^plan-diff: git rev-parse/);
+    assert.equal(badRef.status, 2);
+    assert.match(badRef.stderr, /^--base no-such-ref: not a commit, branch or tag of this repository\n\nUsage: npm run plan-diff/);
 });

@@ -13,11 +13,42 @@ export function which(tool: string, env: NodeJS.ProcessEnv = process.env): strin
     return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
+const BUILD = 'eval "$(bash scripts/real-tools/build.sh)" (builds it from the Go module proxy; needs Go 1.25+)';
+
+/** How to get each tool a tier needs, on Debian or Ubuntu and in general. */
+export const HOW_TO_GET: Record<string, string> = {
+    pulumi: BUILD,
+    "pulumi-language-nodejs": BUILD,
+    kind: BUILD,
+    kubectl: `${BUILD}, or any kubectl 1.35 - 1.37 (https://kubernetes.io/docs/tasks/tools/)`,
+    "kube-apiserver": BUILD,
+    "kube-controller-manager": BUILD,
+    "kube-scheduler": BUILD,
+    etcd: BUILD,
+    kwok: BUILD,
+    kwokctl: BUILD,
+    helm: BUILD,
+    go: "Go 1.25+ from https://go.dev/dl/ (Debian's golang-go is older)",
+    openssl: "apt-get install openssl (Debian, Ubuntu); elsewhere your system's openssl package",
+    busybox: "apt-get install busybox-static (Debian, Ubuntu); elsewhere a statically linked busybox on PATH",
+    docker: "apt-get install docker.io and start dockerd (Debian, Ubuntu); elsewhere Docker Engine (https://docs.docker.com/engine/install/)",
+};
+
+/** "needs a, b on PATH: <how>; c: <how>": each missing tool with the command that brings it, once per command. */
+export function describeMissing(missing: string[]): string {
+    const byAdvice = new Map<string, string[]>();
+    for (const tool of missing) {
+        const advice = HOW_TO_GET[tool] ?? "install it";
+        byAdvice.set(advice, [...(byAdvice.get(advice) ?? []), tool]);
+    }
+    return `needs ${[...byAdvice].map(([advice, tools]) => `${tools.join(", ")} (${advice})`).join("; ")}`;
+}
+
 /** Why a real-tools test cannot run here, or undefined; in CI a missing tool is a failure, not a skip. */
 export function missingTools(tools: string[]): string | undefined {
     const missing = tools.filter((tool) => !which(tool));
     if (missing.length === 0) return undefined;
-    const why = `needs ${missing.join(", ")} on PATH: eval "$(bash scripts/real-tools/build.sh)" builds them (Go 1.25+)`;
+    const why = describeMissing(missing);
     if (process.env.CI === "true") throw new Error(`CI runs the real-tools tier: ${why}`);
     return why;
 }

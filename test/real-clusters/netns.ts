@@ -32,13 +32,13 @@ const asRoot = process.getuid?.() === 0;
 export function networkUnavailable(): string | undefined {
     for (const tool of ["unshare", "nsenter", "ip"]) {
         const found = spawnSyncQuiet("bash", ["-c", `command -v ${tool}`]);
-        if (found !== 0) return `needs ${tool} (Debian/Ubuntu: apt-get install util-linux iproute2)`;
+        if (found !== 0) return `needs ${tool} (apt-get install util-linux iproute2 on Debian, Ubuntu; elsewhere the same packages)`;
     }
     const probe = spawnSyncQuiet("unshare", [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "true"]);
     if (probe !== 0) {
         return asRoot
-            ? "cannot create a network namespace (unshare --net failed)"
-            : "cannot create a user and network namespace as this user (unshare --user --map-root-user --net failed; kernel.unprivileged_userns_clone?)";
+            ? "needs to create a network namespace (unshare --net failed: a container without CAP_SYS_ADMIN?)"
+            : "needs to create a user and network namespace as this user (unshare --user --map-root-user --net failed: allow it with sysctl kernel.unprivileged_userns_clone=1, or run the tests as root)";
     }
     return undefined;
 }
