@@ -5,16 +5,22 @@ import { performance } from "perf_hooks";
 import { meshImages } from "../components/images";
 import { configFrom, recordMesh } from "../test/harness";
 import { DURATIONS, Node, idealGraph, kindOf, makespan, totalWork } from "./bench/model";
-import { parseFlags } from "./cli";
+import { realBench } from "./bench/real";
+import { parseFlags, usageError } from "./cli";
 
-const USAGE = `Usage: npm run bench -- [--json]
+const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16]]
 
 Evaluates the program under mocks for 1, 3 and 6 clusters and compares the simulated bring-up
 time (makespan) with the mesh's ideal chain and a one-at-a-time run; exits 1 if a target is missed.
+With --real: times a real \`pulumi up\` from nothing and a real \`pulumi destroy\` on N real API
+servers (kwok clusters in a network namespace of the bench's own, the real CLI and plugins; needs
+what the real-clusters tier needs, see README "Tests"), and prints each with its ratio to the first N.
 
 Options:
-  --json       the rows as JSON
-  -h, --help   this text
+  --json           the rows as JSON
+  --real           real clusters instead of the simulation
+  --counts LIST    with --real: the cluster counts, comma-separated (default 1,3,8)
+  -h, --help       this text
 `;
 
 const COUNTS = [1, 3, 6];
@@ -32,8 +38,41 @@ async function evaluationMs(clusterCount: number): Promise<number> {
     return Math.round(performance.now() - start);
 }
 
+async function real(json: boolean | undefined, counts: number[]): Promise<void> {
+    const rows = await realBench(counts, (line) => {
+        if (!json) console.log(line);
+    });
+    const first = rows[0];
+    const withRatios = rows.map((r) => ({
+        ...r,
+        upRatio: r.upSeconds / first.upSeconds,
+        destroyRatio: r.destroySeconds / first.destroySeconds,
+    }));
+    if (json) {
+        console.log(JSON.stringify({ rows: withRatios }, null, 2));
+        return;
+    }
+    console.log("\nclusters  resources  pulumi up  ratio  pulumi destroy  ratio");
+    for (const r of withRatios) {
+        console.log(
+            `${String(r.clusters).padStart(8)}  ${String(r.resources).padStart(9)}  ${r.upSeconds.toFixed(0).padStart(8)}s  ${r.upRatio.toFixed(2).padStart(5)}  ${r.destroySeconds.toFixed(0).padStart(13)}s  ${r.destroyRatio.toFixed(2).padStart(5)}`,
+        );
+    }
+}
+
 async function main() {
-    const { json } = parseFlags(process.argv.slice(2), USAGE, { json: { type: "boolean" } });
+    const flags = parseFlags(process.argv.slice(2), USAGE, {
+        json: { type: "boolean" },
+        real: { type: "boolean" },
+        counts: { type: "string" },
+    });
+    const { json } = flags;
+    if (flags.real) {
+        const counts = (flags.counts ?? "1,3,8").split(",").map(Number);
+        if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 16))
+            usageError(USAGE, `--counts ${flags.counts}: whole numbers from 1 to 16`);
+        return real(json, counts);
+    }
     const rows = [];
     for (const n of COUNTS) {
         const nodes = await programGraph(n);
