@@ -14,14 +14,21 @@ test("skip lines: each missing tool named with the command that brings it, on De
             "busybox (apt-get install busybox-static (Debian, Ubuntu); elsewhere a statically linked busybox on PATH); " +
             "docker (apt-get install docker.io and start dockerd (Debian, Ubuntu); elsewhere Docker Engine (https://docs.docker.com/engine/install/))",
     );
-    assert.match(describeMissing(["pulumi", "kwokctl"]), /^needs pulumi, kwokctl \(eval "\$\(bash scripts\/real-tools\/build\.sh\)"/, "one line per command");
+    assert.match(
+        describeMissing(["pulumi", "kwokctl"]),
+        /^needs pulumi, kwokctl \(eval "\$\(bash scripts\/real-tools\/build\.sh\)"/,
+        "one line per command",
+    );
     // Every tool a tier asks for has its advice.
     const asked = readdirSync(__dirname)
         .filter((f) => f.endsWith(".ts"))
         .flatMap((f) => [...readFileSync(path.join(__dirname, f), "utf8").matchAll(/missingTools\(\[([^\]]*)\]\)/g)])
         .flatMap((m) => [...m[1].matchAll(/"([^"]+)"/g)].map((t) => t[1]));
     assert.ok(asked.length > 5);
-    assert.deepEqual(asked.filter((tool) => !(tool in HOW_TO_GET)), []);
+    assert.deepEqual(
+        asked.filter((tool) => !(tool in HOW_TO_GET)),
+        [],
+    );
 });
 
 test("npm prints no update notice after the closing lines of `npm test`", () => {
