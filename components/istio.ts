@@ -264,12 +264,12 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             this.gatewayAddress = new command.local.Command(
                 `${name}-eastwestgateway-address`,
                 {
-                    create: "node --import tsx scripts/gateway-address.ts",
+                    create: "node scripts/wait-object.cjs gateway-address",
                     environment: cluster.kubectlEnv.apply((env) => ({
                         ...env,
                         CLUSTER: clusterName,
                         NAMESPACE: ISTIO_NAMESPACE,
-                        SERVICE: EASTWEST_GATEWAY,
+                        NAME: EASTWEST_GATEWAY,
                         TIMEOUT_SECONDS: String(args.timeoutSeconds),
                     })),
                     logging: "stderr",

@@ -60,7 +60,7 @@ export class RemoteAccess extends pulumi.ComponentResource {
         // One token per consumer: revoking one peer's access removes just this pair.
         // Since Kubernetes 1.24 a ServiceAccount gets no token by itself; the token controller
         // fills this Secret. The provider would wait for that a few seconds only (too short with
-        // several clusters starting at once): reader-token.ts waits instead, up to the timeout.
+        // several clusters starting at once): wait-object.cjs waits instead, up to the timeout.
         const tokenName = tokenSecretName(consumer.spec.clusterName);
         const token = new k8s.core.v1.Secret(
             `${name}-token`,
@@ -77,11 +77,12 @@ export class RemoteAccess extends pulumi.ComponentResource {
         const filled = new command.local.Command(
             `${name}-token-data`,
             {
-                create: "node --import tsx scripts/reader-token.ts",
+                create: "node scripts/wait-object.cjs reader-token",
                 environment: remote.kubectlEnv.apply((env) => ({
                     ...env,
                     CLUSTER: remoteName,
-                    SECRET: tokenName,
+                    NAMESPACE: ISTIO_NAMESPACE,
+                    NAME: tokenName,
                     TIMEOUT_SECONDS: String(args.timeoutSeconds),
                 })),
                 logging: "stderr", // stdout is the token

@@ -114,9 +114,9 @@ test("[existing] load balancers: MetalLB with the given range, or the platform's
     // The platform's address is read by a command once the release is done: no live object in state.
     assert.equal(graph.resources.filter((r) => r.read).length, 0, "no resource read");
     const read = graph.named("cluster2-istio-eastwestgateway-address");
-    assert.equal(read.inputs.create, "node --import tsx scripts/gateway-address.ts");
+    assert.equal(read.inputs.create, "node scripts/wait-object.cjs gateway-address");
     assert.deepEqual(
-        [read.inputs.environment.NAMESPACE, read.inputs.environment.SERVICE, read.inputs.environment.KUBE_CONTEXT],
+        [read.inputs.environment.NAMESPACE, read.inputs.environment.NAME, read.inputs.environment.KUBE_CONTEXT],
         ["istio-system", "istio-eastwestgateway", "west"],
     );
     assert.ok(graph.waitsFor(read, graph.named("cluster2-istio-eastwestgateway")));

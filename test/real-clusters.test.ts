@@ -13,6 +13,8 @@ import { KwokCluster } from "./real-clusters/kwok";
 import { CaseOptions, MeshCase } from "./real-clusters/mesh-case";
 import { TestNetwork } from "./real-clusters/netns";
 import { tail } from "./real-clusters/stack";
+import { assertLabProof } from "./real-clusters/proof";
+import { HELLOWORLD, endpointsFor, proxyOf } from "./real-clusters/xds";
 import { pluginVersions, realClustersUnavailable } from "./real-clusters/tools";
 
 const skip = realClustersUnavailable();
@@ -39,6 +41,40 @@ async function open(name: string, count: number, options?: CaseOptions): Promise
 }
 
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
+/** What destroy leaves by design (README, Destroy): Istio's CRDs with the API groups served for them, istiod's CA ConfigMaps. */
+const LEFT_BY_DESIGN =
+    /^(CustomResourceDefinition\.apiextensions\.k8s\.io [a-z]+\.[a-z.]*istio\.io|APIService\.apiregistration\.k8s\.io v1[a-z0-9]*\.[a-z.]*istio\.io|ConfigMap [a-z0-9-]+\/istio-ca-(root-cert|crl))$/;
+/** What `kubectl auth can-i --list` shows for the reader token in a namespace: "resource [verbs]", measured (README, security). */
+const READER_RULES = [
+    "*.authentication.istio.io [get list watch]",
+    "*.config.istio.io [get list watch]",
+    "*.extensions.istio.io [get list watch]",
+    "*.networking.istio.io [get list watch]",
+    "*.rbac.istio.io [get list watch]",
+    "*.security.istio.io [get list watch]",
+    "*.telemetry.istio.io [get list watch]",
+    "configmaps [get list watch]",
+    "customresourcedefinitions.apiextensions.k8s.io [get list watch]",
+    "endpoints [get list watch]",
+    "endpointslices.discovery.k8s.io [get list watch]",
+    "gateways.gateway.networking.k8s.io [get watch list]",
+    "gateways.networking.x-k8s.io [get watch list]",
+    "namespaces [get list watch]",
+    "nodes [get list watch]",
+    "pods [get list watch]",
+    "replicasets.apps [get list watch]",
+    "replicationcontrollers [get list watch]",
+    "secrets [get list watch]",
+    "selfsubjectaccessreviews.authorization.k8s.io [create]",
+    "selfsubjectreviews.authentication.k8s.io [create]",
+    "selfsubjectrulesreviews.authorization.k8s.io [create]",
+    "serviceexports.multicluster.x-k8s.io [get list watch create delete]",
+    "serviceimports.multicluster.x-k8s.io [get list watch]",
+    "services [get list watch]",
+    "subjectaccessreviews.authorization.k8s.io [create]",
+    "tokenreviews.authentication.k8s.io [create]",
+    "workloadentries.networking.istio.io [get watch list]",
+];
 
 /** The README's bash block that starts with `# <title>`: what users are told to run is what runs here. */
 function readmeCommands(title: string): string {
@@ -240,6 +276,84 @@ test("endpoint discovery, N=3: the lab's samples: helloworld v1, v1, v2 and slee
     }
 });
 
+const INVALID_VIRTUAL_SERVICE = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: istio-mc-test-invalid, namespace: sample}
+spec:
+  hosts: [helloworld]
+  http:
+  - match: [{uri: {regex: "(["}}]
+    route: [{destination: {host: helloworld}}]
+`;
+
+test(
+    "endpoint discovery, N=3: a real istiod per cluster injected every sample pod with its revision; its webhook validates Istio objects",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        for (const c of mesh.clusters.clusters) {
+            assert.deepEqual(
+                mesh.istiods!.of(c).map((i) => i.revision),
+                ["1-31-1"],
+                `${c.name}: one istiod, started from the program's Deployment`,
+            );
+            for (const namespace of ["sample", "istio-system"]) {
+                const pods = await getJson(mesh.clusters, c, [
+                    "pods",
+                    "-n",
+                    namespace,
+                    "-l",
+                    namespace === "sample" ? "app" : "istio=eastwestgateway",
+                ]);
+                assert.ok(pods.items.length > 0);
+                for (const pod of pods.items) {
+                    const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+                    const proxy = containers.find((x: any) => x.name === "istio-proxy");
+                    assert.equal(
+                        proxy?.image,
+                        "docker.io/istio/proxyv2:1.31.1",
+                        `${c.name} ${pod.metadata.name}: injected, with the default revision's proxy`,
+                    );
+                    // The injector records which revision injected the pod (an annotation, not a label).
+
+                    assert.equal(pod.metadata.annotations["istio.io/rev"], "1-31-1");
+
+                    assert.equal(JSON.parse(pod.metadata.annotations["sidecar.istio.io/status"]).revision, "1-31-1");
+                }
+            }
+            // What the program wrote passes istiod's validation; an invalid object is refused by it.
+            const gateway = await mesh.clusters.kubectl(c, [
+                "get",
+                "gateways.networking.istio.io",
+                "cross-network-gateway",
+                "-n",
+                "istio-system",
+                "-o",
+                "yaml",
+            ]);
+            await mesh.clusters.kubectl(c, ["apply", "--dry-run=server", "-f", "-"], gateway);
+            const invalid = await mesh.clusters.kubectlResult(
+                ["--context", c.name, "apply", "--dry-run=server", "-f", "-"],
+                INVALID_VIRTUAL_SERVICE,
+            );
+            assert.notEqual(invalid.status, 0);
+            assert.match(invalid.stderr, /admission webhook "validation\.istio\.io" denied the request: configuration is invalid: .*regex/);
+        }
+    },
+);
+
+test(
+    "endpoint discovery, N=3: the lab's proof: each sleep proxy gets its local helloworld pod and each other network's east-west gateway on 15443",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        const timings = await assertLabProof(mesh);
+        console.log(
+            `real-clusters: every istiod told its sleep proxy all of helloworld within ${Math.max(...timings.map((t) => t.ms))} ms of asking`,
+        );
+    },
+);
+
 test(
     "endpoint discovery, N=3: right after, `pulumi preview` and `pulumi refresh` find no change; the state holds no key, token or kubeconfig in plain text",
     { skip },
@@ -273,6 +387,83 @@ test(
             "jsonpath={.users[0].user.client-key-data}",
         ]);
         assert.ok(kubeconfig.stdout.length > 100 && !text.includes(kubeconfig.stdout), "the admin key is not in the state");
+    },
+);
+
+/** The endpoints cluster `c`'s istiod sends its sleep proxy for helloworld, as "address:port". */
+async function helloworldSeenFrom(mesh: MeshCase, c: KwokCluster): Promise<string[]> {
+    const { pod, istiod } = await proxyOf(mesh, c, "sample", "app=sleep");
+    return (await endpointsFor(mesh, istiod, pod, HELLOWORLD("sample"))).map((e) => `${e.address}:${e.port}`);
+}
+
+/** Polls until `done` holds or `limitMs` passes; returns the ms it took, or undefined. */
+async function within(limitMs: number, done: () => Promise<boolean>): Promise<number | undefined> {
+    const started = Date.now();
+    while (Date.now() - started < limitMs) {
+        if (await done()) return Date.now() - started;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return undefined;
+}
+
+test(
+    "endpoint discovery: cut off: a peer's remote secret removed, its endpoints leave that istiod within seconds; a revoked reader token is measured; `pulumi up --refresh` restores both",
+    { skip, timeout: 900_000 },
+    async () => {
+        const mesh = labCase();
+        const [first, second] = mesh.clusters.clusters;
+        const gateway = `${second.gatewayAddress}:15443`;
+        assert.ok((await helloworldSeenFrom(mesh, first)).includes(gateway));
+
+        await mesh.clusters.kubectl(first, ["delete", "secret", "istio-remote-secret-cluster2", "-n", "istio-system"]);
+        const gone = await within(60_000, async () => !(await helloworldSeenFrom(mesh, first)).includes(gateway));
+        assert.ok(gone !== undefined, "cluster2's endpoints leave cluster1's istiod when its remote secret goes");
+        console.log(`real-clusters: remote secret removed -> cluster2's endpoints gone from cluster1's istiod after ${gone} ms`);
+        await up(mesh, ["--refresh"]);
+        await assertLabProof(mesh);
+
+        // The reader token cluster2 issued to cluster1, revoked: the API server refuses it at once,
+        // but istiod keeps what it already discovered until its watches are made again.
+        await mesh.clusters.kubectl(second, ["delete", "secret", "istio-reader-token-cluster1", "-n", "istio-system"]);
+        const data = secretData(await getJson(mesh.clusters, first, ["secret", "istio-remote-secret-cluster2", "-n", "istio-system"]));
+        const { file } = remoteKubeconfig(mesh.dir, "revoked", data.cluster2);
+        const refusedAfter = await within(30_000, async () => {
+            const read = await mesh.clusters.kubectlResult(["--kubeconfig", file, "get", "pods", "-n", "sample"]);
+            return read.status !== 0 && /Unauthorized|must be logged in/.test(read.stderr);
+        });
+        assert.ok(refusedAfter !== undefined, "the API server refuses a deleted token");
+        console.log(`real-clusters: reader token deleted -> refused by the API server after ${refusedAfter} ms`);
+        const dropped = await within(60_000, async () => !(await helloworldSeenFrom(mesh, first)).includes(gateway));
+        console.log(
+            `real-clusters: reader token revoked -> ${dropped === undefined ? "cluster2's endpoints still at cluster1's istiod after 60 s (it keeps what its open watches saw)" : `endpoints gone after ${dropped} ms`}`,
+        );
+        await up(mesh, ["--refresh"]);
+        const back = await helloworldSeenFrom(mesh, first);
+        assert.ok(back.includes(gateway), "a new token, a new remote secret: cluster1 reads cluster2 again");
+        await assertLabProof(mesh);
+        await expectNoChanges(mesh, "preview");
+    },
+);
+
+test(
+    "endpoint discovery: the reader account may do exactly what the README's security section says, measured with `kubectl auth can-i --list` under its token",
+    { skip },
+    async () => {
+        const mesh = labCase();
+        const [first] = mesh.clusters.clusters;
+        const data = secretData(await getJson(mesh.clusters, first, ["secret", "istio-remote-secret-cluster2", "-n", "istio-system"]));
+        const { file } = remoteKubeconfig(mesh.dir, "reader", data.cluster2);
+        const list = await mesh.clusters.kubectlResult(["--kubeconfig", file, "auth", "can-i", "--list", "-n", "sample"]);
+        assert.equal(list.status, 0, list.stderr);
+        const rules = list.stdout
+            .trim()
+            .split("\n")
+            .slice(1)
+            .map((line) => line.trim().split(/\s{2,}/))
+            .filter((cols) => cols[0] && !cols[0].startsWith("[") && cols[0] !== "")
+            .map((cols) => `${cols[0]} ${cols[cols.length - 1]}`)
+            .sort();
+        assert.deepEqual(rules, READER_RULES, list.stdout);
     },
 );
 
@@ -325,11 +516,15 @@ test(
         );
         await up(mesh);
         await expectNoChanges(mesh, "preview");
+        // Out of the mesh, cluster 4 keeps only what destroy leaves by design, which the README's command removes.
+        const left4 = added(baseline4, await everything(mesh.clusters, fourth));
         assert.deepEqual(
-            added(baseline4, await everything(mesh.clusters, fourth)).filter((o) => !o.endsWith(".istio.io")),
+            left4.filter((o) => !LEFT_BY_DESIGN.test(o)),
             [],
-            "cluster 4 keeps only Istio's CRDs",
+            "cluster 4 keeps only what the README says",
         );
+        await shell(mesh, fourth, readmeCommands("remove Istio's CRDs from a cluster"));
+        assert.deepEqual(added(baseline4, await everything(mesh.clusters, fourth)), [], "cluster 4 is as before");
     },
 );
 
@@ -344,19 +539,29 @@ test(
             assert.deepEqual((await mesh.stack.exported()).resources, []);
             for (const c of mesh.clusters.clusters.filter((x) => x.index <= 3)) {
                 const left = added(labBaseline.get(c.index)!, await everything(mesh.clusters, c));
-                assert.ok(
-                    left.length > 10 &&
-                        // Istio's CRDs, and the API groups the API server serves for them.
-                        left.every((o) =>
-                            /^(CustomResourceDefinition\.apiextensions\.k8s\.io [a-z]+|APIService\.apiregistration\.k8s\.io v1[a-z0-9]*)\.[a-z.]*istio\.io$/.test(
-                                o,
-                            ),
-                        ),
-                    left.join("\n"),
-                );
+                assert.ok(left.length > 10 && left.every((o) => LEFT_BY_DESIGN.test(o)), left.join("\n"));
                 await shell(mesh, c, readmeCommands("remove Istio's CRDs from a cluster"));
                 assert.deepEqual(added(labBaseline.get(c.index)!, await everything(mesh.clusters, c)), [], `${c.name} is as before`);
             }
+        } finally {
+            await mesh.close();
+        }
+    },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Endpoint discovery, N = 6: the proof does not depend on three.
+
+test(
+    "endpoint discovery, N=6: up, then the lab's proof in every cluster (one gateway endpoint per other network), destroy",
+    { skip, timeout: 1_200_000 },
+    async () => {
+        const mesh = await open("six", 6);
+        try {
+            await up(mesh);
+            await assertLabProof(mesh);
+            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
+            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
         } finally {
             await mesh.close();
         }
@@ -397,6 +602,8 @@ test(
                     Object.fromEntries(peers.map((p) => [`network${p.index}`, { gateways: [{ address: p.gatewayAddress, port: 15443 }] }])),
                 );
             }
+            // The lab's proof holds with no credential crossing clusters: the endpoints come from the WorkloadEntries.
+            await assertLabProof(mesh);
             const run = await mesh.stack.pulumi(["destroy", "--yes"]);
             assert.equal(run.status, 0, tail(run.stdout + run.stderr));
         } finally {
@@ -455,8 +662,20 @@ test(
                     "istio-eastwestgateway": "gateway-1.31.1 deployed",
                 });
                 assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-1", canary: "istiod-1-31-4" });
+                assert.deepEqual(
+                    mesh
+                        .istiods!.of(c)
+                        .map((i) => i.revision)
+                        .sort(),
+                    ["1-31-1", "1-31-4"],
+                    "both revisions' istiods run",
+                );
             });
             await expectNoChanges(mesh, "preview");
+            // Each revision's istiod answers its own proxies: sample on 1-31-1, sample-canary on 1-31-4.
+            await assertLabProof(mesh, { namespace: "sample" });
+            await assertLabProof(mesh, { namespace: "sample-canary" });
+            await each(async (c) => assert.equal((await proxyOf(mesh, c, "sample-canary", "app=sleep")).istiod.revision, "1-31-4"));
             // Another canary now would drop 1-31-4, which pods labelled istio.io/rev=canary run on.
             mesh.stack.setConfig({ istioCanary: "1.31.5" });
             await refused(mesh, /would remove revision 1-31-4 \(1\.31\.4\) \(tag canary\), which still runs/);
@@ -474,6 +693,9 @@ test(
                 assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-4" });
             });
             await expectNoChanges(mesh, "preview");
+            // The samples restarted onto the new default; its istiod serves them.
+            await assertLabProof(mesh, { namespace: "sample" });
+            await each(async (c) => assert.equal((await proxyOf(mesh, c, "sample", "app=sleep")).istiod.revision, "1-31-4"));
             mesh.stack.setConfig({ istioCanary: "1.31.5" });
             await refused(
                 mesh,
@@ -638,7 +860,7 @@ test(
             assert.equal(run.status, 0, tail(run.stdout + run.stderr));
             assert.deepEqual((await mesh.stack.exported()).resources, []);
             assert.deepEqual(
-                added(baseline.get(first)!, await everything(mesh.clusters, first)).filter((o) => !/\.istio\.io$/.test(o)),
+                added(baseline.get(first)!, await everything(mesh.clusters, first)).filter((o) => !LEFT_BY_DESIGN.test(o)),
                 [],
             );
 

@@ -64,7 +64,7 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
         assert.equal(token.inputs.metadata.namespace, "istio-system");
         assert.deepEqual(token.inputs.metadata.annotations, {
             "kubernetes.io/service-account.name": "istio-reader-service-account",
-            // The provider would give the token controller 5 s; reader-token.ts waits up to helmTimeoutSeconds.
+            // The provider would give the token controller 5 s; wait-object.cjs waits up to helmTimeoutSeconds.
             "pulumi.com/skipAwait": "true",
         });
         assert.ok(token.additionalSecretOutputs.includes("data"), "the token is secret in state");
@@ -73,11 +73,11 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
 
         // Its data is read, once filled, by a command whose output is secret and never logged.
         const reader = graph.named(token.name.replace(/-token$/, "-token-data"));
-        assert.equal(reader.inputs.create, "node --import tsx scripts/reader-token.ts");
+        assert.equal(reader.inputs.create, "node scripts/wait-object.cjs reader-token");
         assert.deepEqual(reader.additionalSecretOutputs, ["stdout"]);
         assert.equal(reader.inputs.logging, "stderr");
         assert.ok(reader.dependencies.includes(token.urn));
-        assert.equal(reader.inputs.environment.SECRET, token.inputs.metadata.name);
+        assert.deepEqual([reader.inputs.environment.NAMESPACE, reader.inputs.environment.NAME], ["istio-system", token.inputs.metadata.name]);
         assert.equal(reader.inputs.environment.CLUSTER, `cluster${cluster}`);
         assert.equal(reader.inputs.environment.TIMEOUT_SECONDS, "600");
         assert.match(

@@ -87,8 +87,11 @@ test("npm run bench takes --help and refuses unknown flags", () => {
         spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "bench.ts"), ...args], { encoding: "utf8", cwd: ROOT });
     const help = run(["--help"]);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /^Usage: npm run bench -- \[--json\]\n/);
+    assert.match(help.stdout, /^Usage: npm run bench -- \[--json\] \[--real \[--counts 1,3,8,16\]\]\n/);
     const bad = run(["--clusters", "4"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^Unknown option '--clusters'.*\n\nUsage: npm run bench/s);
+    const counts = run(["--real", "--counts", "1,17"]);
+    assert.equal(counts.status, 2);
+    assert.match(counts.stderr, /^--counts 1,17: whole numbers from 1 to 16\n\nUsage: npm run bench/);
 });

@@ -12,7 +12,7 @@ interface FakeCluster {
     endpoints: string[];
     /** Instances answering, in turn; "fail" makes a call fail. */
     answers: string[];
-    /** The revision that injected its pods (their istio.io/rev label). */
+    /** The revision that injected its pods (their istio.io/rev annotation). */
     revision?: string;
 }
 
@@ -39,7 +39,7 @@ function fakeMesh(
             if (!c) return []; // kubectl lists nothing in a namespace that does not exist
             const pods =
                 selector === "app=helloworld" ? c.helloworld : [pod(`sleep-${context}`, "10.0.0.1", undefined, c.sleepReady ?? true)];
-            return c.revision ? pods.map((p) => ({ ...p, labels: { ...p.labels, "istio.io/rev": c.revision! } })) : pods;
+            return c.revision ? pods.map((p) => ({ ...p, revision: c.revision })) : pods;
         },
         gatewayAddress: async (context) => clusters[context].gateway,
         exec: async (context, ns, _pod, container, command) => {

@@ -7,7 +7,8 @@
 #   own (never your ~/.pulumi), from ../shared/tool-sources (or ISTIO_MC_TOOL_SOURCES) and the Go
 #   module proxy; archives are checked against SHA256SUMS before use;
 # - kind; Kubernetes control planes without containers: kube-apiserver, kube-controller-manager,
-#   kube-scheduler, kubectl, etcd, kwok, kwokctl; helm; Istio's pilot-discovery (istiod) and charts.
+#   kube-scheduler, kubectl, etcd, kwok, kwokctl; helm; Istio's pilot-discovery (istiod), charts and
+#   the tests' xDS client (test/xds-client), built on Istio's own packages.
 # Everything comes from the Go module proxy or the shared archives, nothing else from the network.
 # Without the shared archives the plugins are skipped and the language host falls back to the
 # newest one the proxy serves (v3.68.0, which runs the 3.248.0 SDK's program loader unchanged).
@@ -211,6 +212,20 @@ build_istio-charts() {
     chmod -R u+w "$2"
 }
 
+# Istio's control plane (pilot-discovery, the istiod binary) and the tier's xDS client
+# (test/xds-client), which is written on Istio's own client packages: one module, one build.
+build_istiod() {
+    wrapper "$2/src" "istio.io/istio@$istio_module_version"
+    mkdir -p "$2/src/xds-client"
+    cp test/xds-client/main.go "$2/src/xds-client/"
+    (
+        cd "$2/src"
+        go build -trimpath -o "$2/bin/" \
+            -ldflags "-s -w -X istio.io/istio/pkg/version.buildVersion=1.31-$istio_module_version -X istio.io/istio/pkg/version.buildStatus=Clean" \
+            istio.io/istio/pilot/cmd/pilot-discovery ./xds-client
+    )
+}
+
 command -v go >/dev/null || { log "Go 1.25+ is needed to build the real tools (https://go.dev/doc/install)"; exit 1; }
 mkdir -p "$cache"
 control_plane="kube-$kube_version-etcd-$etcd_version-kwok-$kwok_version-helm-$helm_version"
@@ -218,7 +233,10 @@ build pulumi "$pulumi_version"
 build kind "$kind_version"
 build control-plane "$control_plane"
 build istio-charts "$istio_module_version"
-paths=("$cache/pulumi-$pulumi_version/bin" "$cache/kind-$kind_version/bin" "$cache/control-plane-$control_plane/bin")
+# A new xds-client source is a new build (the Go build cache keeps pilot-discovery's packages).
+istiod="$istio_module_version-client-$(sha256sum test/xds-client/main.go | cut -c1-12)"
+build istiod "$istiod"
+paths=("$cache/pulumi-$pulumi_version/bin" "$cache/kind-$kind_version/bin" "$cache/control-plane-$control_plane/bin" "$cache/istiod-$istiod/bin")
 
 if [[ -f "$sources/SHA256SUMS" ]]; then
     language_host_version="$pulumi_version"

@@ -31,6 +31,8 @@ export const kubectlTransport: Transport = {
             name: item.metadata.name,
             ip: item.status?.podIP ?? "",
             labels: item.metadata.labels ?? {},
+            // The injector writes the revision that injected the pod as an annotation, not a label.
+            ...(item.metadata.annotations?.["istio.io/rev"] ? { revision: item.metadata.annotations["istio.io/rev"] } : {}),
             ready: (item.status?.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"),
         }));
     },

@@ -5,6 +5,8 @@ export interface Pod {
     ready: boolean;
     ip: string;
     labels: Record<string, string>;
+    /** The revision whose injector gave it its sidecar (the injector's `istio.io/rev` annotation), if injected. */
+    revision?: string;
 }
 
 /** What verify needs from the clusters; kubectl in real life, a fake in tests. */
@@ -102,7 +104,7 @@ export interface ClusterReport {
     context: string;
     /** The sample namespace checked (sample, or sample-canary during a canary upgrade). */
     namespace?: string;
-    /** The revisions of the sidecars (the pods' istio.io/rev label): the caller's, and of every helloworld pod. */
+    /** The revisions of the sidecars (the pods' istio.io/rev annotation): the caller's, and of every helloworld pod. */
     sidecars?: { sleep: string; helloworld: string[] };
     /** Calls made, and the cap when verify decided when to stop (not with --calls). */
     calls: { made: number; cap?: number };

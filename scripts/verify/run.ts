@@ -18,8 +18,6 @@ import {
 
 export const helloworldCluster = (namespace: string) => `outbound|${HELLOWORLD_PORT}||helloworld.${namespace}.svc.cluster.local`;
 export const HELLOWORLD_CLUSTER = helloworldCluster(SAMPLE_NAMESPACE);
-/** The label the injector puts on the pods it injects: the revision of their sidecar. */
-const REVISION_LABEL = "istio.io/rev";
 
 export interface VerifyOptions {
     contexts: string[];
@@ -81,7 +79,7 @@ interface NamespacePods {
     sleep: Pod[];
 }
 
-const revisionsOf = (pods: Pod[]) => [...new Set(pods.map((p) => p.labels[REVISION_LABEL] ?? "unknown"))].sort();
+const revisionsOf = (pods: Pod[]) => [...new Set(pods.map((p) => p.revision ?? "unknown"))].sort();
 
 /** The lab's check in one sample namespace: its sleep pods call its helloworld, in every cluster. */
 async function verifyNamespace(

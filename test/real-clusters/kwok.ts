@@ -3,10 +3,11 @@
 // source by scripts/real-tools/build.sh) started by `kwokctl --runtime binary`, and kwok, whose
 // Stages (stages.yaml) play the kubelet, the CNI and a cloud load balancer.
 //
-// Cluster i of a test lives at these addresses of the test network (netns.ts):
-//   API server  https://10.244.<i>.1:<port>   (its certificate names that address)
-//   node        10.244.<i>.2, pods from 10.244.<100+i>.0/24
-//   east-west gateway (LoadBalancer)  10.244.<i>.100
+// Cluster i of the set in slot s lives at these addresses of the test network (netns.ts), so that
+// sets alive at the same time never share an address or a port:
+//   API server  https://10.<240+s>.<i>.1:<20000+2000s+100i+43>   (its certificate names that address)
+//   node        10.<240+s>.<i>.2, pods from 10.<240+s>.<100+i>.0/24
+//   east-west gateway (LoadBalancer)  10.<240+s>.<i>.100
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
@@ -24,6 +25,7 @@ export interface KwokCluster {
     /** The API server's address for peers (not loopback). */
     apiServer: string;
     gatewayAddress: string;
+    nodeAddress: string;
     podCidr: string;
 }
 
@@ -43,16 +45,17 @@ function binary(name: string): string {
     throw new Error(`${name} is not on PATH: eval "$(bash scripts/real-tools/build.sh)"`);
 }
 
-/**
- * Cluster i's ports: every cluster's processes share the test network, and kwokctl's own pick of
- * free ports races when clusters start at once. The API server's is `apiServerPort(i)`.
- */
-const portBase = (index: number) => 20000 + 100 * index;
-export const apiServerPort = (index: number) => portBase(index) + 43;
+/** The slots of the test network: 16 sets of up to 16 clusters. */
+export const SLOTS = 16;
 
-/** kwokctl's configuration of cluster `index`, whose API server answers peers at `address`. */
-function kwokctlConfig(index: number, address: string, options: ClusterOptions): string {
-    const base = portBase(index);
+/**
+ * Cluster i's ports in slot s: every cluster's processes share the test network, and kwokctl's own
+ * pick of free ports races when clusters start at once.
+ */
+const portBase = (slot: number, index: number) => 20000 + 2000 * slot + 100 * index;
+
+/** kwokctl's configuration of a cluster whose API server answers peers at `address`. */
+function kwokctlConfig(base: number, address: string, options: ClusterOptions): string {
     const config = {
         apiVersion: "config.kwok.x-k8s.io/v1alpha1",
         kind: "KwokctlConfiguration",
@@ -68,7 +71,7 @@ function kwokctlConfig(index: number, address: string, options: ClusterOptions):
             // The API server's own admission (namespaces, service accounts, pod security) as on a real cluster.
             kubeAdmission: true,
             kubeApiserverCertSANs: [address],
-            kubeApiserverPort: apiServerPort(index),
+            kubeApiserverPort: base + 43,
             etcdPort: base + 79,
             etcdPeerPort: base + 80,
             kwokControllerPort: base + 47,
@@ -104,7 +107,7 @@ function nodeManifest(cluster: KwokCluster): string {
         spec: { podCIDR: cluster.podCidr, podCIDRs: [cluster.podCidr] },
         status: {
             addresses: [
-                { type: "InternalIP", address: `10.244.${cluster.index}.2` },
+                { type: "InternalIP", address: cluster.nodeAddress },
                 { type: "Hostname", address: `${cluster.name}-node` },
             ],
         },
@@ -123,8 +126,11 @@ export class KwokClusters {
         private readonly dir: string,
         /** Cluster names are `<prefix>-<i>`. */
         private readonly prefix: string,
+        /** Which addresses and ports the set uses (0 to SLOTS - 1), distinct from any other set alive meanwhile. */
+        public readonly slot: number,
         private readonly options: ClusterOptions = {},
     ) {
+        if (!Number.isInteger(slot) || slot < 0 || slot >= SLOTS) throw new Error(`slot ${slot}: 0 to ${SLOTS - 1}`);
         mkdirSync(dir, { recursive: true });
         this.kubeconfig = path.join(dir, "kubeconfig");
         this.env = { ...process.env, KWOK_WORKDIR: path.join(dir, "kwok"), KUBECONFIG: this.kubeconfig };
@@ -143,17 +149,24 @@ export class KwokClusters {
         return made.map((m) => m.cluster);
     }
 
+    /** Every cluster kwokctl was asked to make, made or not: what `delete` removes. */
+    private readonly attempted = new Set<string>();
+
     private async createOne(index: number): Promise<{ cluster: KwokCluster; kubeconfig: any }> {
         const name = `${this.prefix}-${index}`;
+        this.attempted.add(name);
+        const net = `10.${240 + this.slot}`;
+        const base = portBase(this.slot, index);
         const cluster: KwokCluster = {
             index,
             name,
-            apiServer: `https://10.244.${index}.1:${apiServerPort(index)}`,
-            gatewayAddress: `10.244.${index}.100`,
-            podCidr: `10.244.${100 + index}.0/24`,
+            apiServer: `https://${net}.${index}.1:${base + 43}`,
+            gatewayAddress: `${net}.${index}.100`,
+            nodeAddress: `${net}.${index}.2`,
+            podCidr: `${net}.${100 + index}.0/24`,
         };
         const configFile = path.join(this.dir, `${name}.kwokctl.yaml`);
-        writeFileSync(configFile, kwokctlConfig(index, `10.244.${index}.1`, this.options));
+        writeFileSync(configFile, kwokctlConfig(base, `${net}.${index}.1`, this.options));
         await this.net.mustRun("kwokctl", ["create", "cluster", "--name", name, "--config", configFile, "--wait", "60s"], {
             env: this.env,
             timeoutMs: 120_000,
@@ -188,8 +201,8 @@ export class KwokClusters {
     }
 
     /** kubectl whose failure is an answer (e.g. `auth can-i`, a `get` of what must be gone); no context given. */
-    kubectlResult(args: string[]) {
-        return this.net.run("kubectl", args, { env: this.env, timeoutMs: 120_000 });
+    kubectlResult(args: string[], input?: string) {
+        return this.net.run("kubectl", args, { env: this.env, input, timeoutMs: 120_000 });
     }
 
     /** Stops a cluster's processes (its API server stops answering) or starts them again. */
@@ -205,10 +218,11 @@ export class KwokClusters {
     }
 
     /** Deletes every cluster of the set (their processes and files). */
+    /** Deletes every cluster of the set that kwokctl was asked to make (their processes and files). */
     async delete(): Promise<void> {
         await Promise.all(
-            this.clusters.map((c) =>
-                this.net.run("kwokctl", ["delete", "cluster", "--name", c.name], { env: this.env, timeoutMs: 60_000 }),
+            [...this.attempted].map((name) =>
+                this.net.run("kwokctl", ["delete", "cluster", "--name", name], { env: this.env, timeoutMs: 60_000 }),
             ),
         );
     }

@@ -10,8 +10,8 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-/** Assigned to `lo` inside the namespace: the tier's API servers, nodes, pods and load balancers. */
-export const ADDRESS_RANGE = "10.244.0.0/16";
+/** Assigned to `lo` inside the namespace: the tier's API servers, nodes, pods and load balancers (kwok.ts). */
+export const ADDRESS_RANGE = "10.240.0.0/12";
 
 export interface RunResult {
     status: number;
@@ -45,6 +45,14 @@ export function networkUnavailable(): string | undefined {
 
 function spawnSyncQuiet(cmd: string, args: string[]): number {
     return spawnSync(cmd, args, { stdio: "ignore" }).status ?? 1;
+}
+
+export interface Daemon {
+    /** Its PID inside the namespace. */
+    pid: string;
+    /** Resolves when it has ended. */
+    exited: Promise<void>;
+    stop(): Promise<void>;
 }
 
 export class TestNetwork {
@@ -114,6 +122,32 @@ export class TestNetwork {
             throw new Error(`${cmd} ${args.join(" ")} failed (exit ${result.status}):\n${result.stderr.trim() || result.stdout.trim()}`);
         }
         return result.stdout;
+    }
+
+    /**
+     * Starts a long-running `cmd` inside the namespace, its output appended to `log`; resolves with
+     * its PID there, by which `stop` ends it (nsenter itself passes no signal on).
+     */
+    async daemon(cmd: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; log: string }): Promise<Daemon> {
+        const child = this.spawn("sh", ["-c", 'echo $$; exec "$0" "$@" >>"$DAEMON_LOG" 2>&1', cmd, ...args], {
+            cwd: options.cwd,
+            env: { ...options.env, DAEMON_LOG: options.log },
+        });
+        const pid = await new Promise<string>((resolve, reject) => {
+            child.once("exit", (code) => reject(new Error(`${cmd} did not start (exit ${code})`)));
+            child.stdout!.once("data", (chunk) => resolve(String(chunk).trim()));
+        });
+        child.stdout!.destroy();
+        child.unref();
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        return {
+            pid,
+            exited,
+            stop: async () => {
+                await this.run("kill", [pid]);
+                await exited;
+            },
+        };
     }
 
     /** Ends the namespace: its first process exits, and the kernel kills every process left inside. */

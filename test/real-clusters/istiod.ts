@@ -1,0 +1,185 @@
+// Real istiods for the real-clusters tier: no container can run here, so for every istiod pod the
+// program's release makes, one `pilot-discovery` process (Istio's control plane, built from the
+// module the charts come from) is started from what the program deployed: the pod's own arguments
+// and environment (field references resolved against the pod), `cacerts` read from the cluster,
+// and the istiod ServiceAccount's own tokens (TokenRequest), so that its RBAC is the chart's, not an
+// admin's. It reads its mesh config and injection templates from the revision's ConfigMaps itself,
+// like in a pod. Every listener is on the pod's address, which the test network carries: the API
+// server calls its webhooks there, and proxies (test/xds-client) reach it there.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+import { KwokCluster, KwokClusters } from "./kwok";
+import { Daemon, TestNetwork } from "./netns";
+
+export const ISTIOD_PORTS = { http: 8080, webhooks: 15017, xds: 15010, secureXds: 15012, monitoring: 15014, ctrlz: 9876 };
+
+export interface RunningIstiod {
+    cluster: KwokCluster;
+    revision: string;
+    pod: string;
+    podIP: string;
+    /** When the process started (ms since the epoch). */
+    startedAt: number;
+    log: string;
+    process: Daemon;
+}
+
+/** A field reference of a container's environment, resolved as the kubelet does for `pod`. */
+function fieldRef(pod: any, path: string): string {
+    const value = path.split(".").reduce((object: any, key) => object?.[key], pod);
+    if (value === undefined) throw new Error(`field ${path} of pod ${pod.metadata.name} is not set`);
+    return String(value);
+}
+
+/** resourceFieldRef: the container's limit, or the node's allocatable when it has none (as the kubelet does). */
+function resourceRef(container: any, node: any, ref: { resource: string; divisor?: string }): string {
+    const [kind, name] = ref.resource.split(".");
+    const value = container.resources?.[kind]?.[name] ?? node.status.allocatable[name];
+    if (name !== "cpu") return String(value);
+    const cores = String(value).endsWith("m") ? Number(String(value).slice(0, -1)) / 1000 : Number(value);
+    return String(Math.max(1, Math.ceil(cores / Number(ref.divisor ?? 1))));
+}
+
+export class IstiodFleet {
+    public readonly running = new Map<string, RunningIstiod>();
+    private stopped = false;
+    private loop?: Promise<void>;
+    /** Errors met while starting an istiod, once each: the tier fails on them rather than wait for a timeout. */
+    public readonly errors = new Set<string>();
+
+    constructor(
+        private readonly net: TestNetwork,
+        private readonly clusters: KwokClusters,
+        private readonly dir: string,
+    ) {}
+
+    /** Watches every cluster of the set, starting and stopping istiods as their pods come and go. */
+    start(): void {
+        this.loop = (async () => {
+            while (!this.stopped) {
+                await Promise.all(this.clusters.clusters.map((c) => this.reconcile(c).catch((e) => this.errors.add(`${c.name}: ${e}`))));
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+            }
+        })();
+    }
+
+    private async reconcile(cluster: KwokCluster): Promise<void> {
+        const result = await this.clusters.kubectlResult([
+            "--context",
+            cluster.name,
+            "get",
+            "pods",
+            "-n",
+            "istio-system",
+            "-l",
+            "app=istiod",
+            "-o",
+            "json",
+        ]);
+        if (result.status !== 0) return; // a cluster stopped on purpose, or not answering for a moment
+        const pods: any[] = JSON.parse(result.stdout).items.filter((p: any) => p.status?.podIP && !p.metadata.deletionTimestamp);
+        const live = new Set(pods.map((p) => p.metadata.uid));
+        for (const [uid, istiod] of this.running) {
+            if (istiod.cluster === cluster && !live.has(uid)) await this.kill(uid);
+        }
+        for (const pod of pods) {
+            if (!this.running.has(pod.metadata.uid)) await this.launch(cluster, pod);
+        }
+    }
+
+    private async launch(cluster: KwokCluster, pod: any): Promise<void> {
+        const container = pod.spec.containers.find((c: any) => c.name === "discovery");
+        const node = JSON.parse(await this.clusters.kubectl(cluster, ["get", "node", pod.spec.nodeName, "-o", "json"]));
+        const ip: string = pod.status.podIP;
+        const work = path.join(this.dir, `${cluster.name}-${pod.metadata.name}`);
+        // What the pod's volumes would hold, at the relative paths istiod reads (its working folder stands for /).
+        const cacerts = JSON.parse(await this.clusters.kubectl(cluster, ["get", "secret", "cacerts", "-n", "istio-system", "-o", "json"]));
+        mkdirSync(path.join(work, "etc", "cacerts"), { recursive: true });
+        for (const [file, data] of Object.entries<string>(cacerts.data)) {
+            writeFileSync(path.join(work, "etc", "cacerts", file), Buffer.from(data, "base64"), { mode: 0o600 });
+        }
+        const account = pod.spec.serviceAccountName;
+        const token = (audience?: string) =>
+            this.clusters.kubectl(cluster, [
+                "create",
+                "token",
+                account,
+                "-n",
+                "istio-system",
+                "--duration=24h",
+                ...(audience ? [`--audience=${audience}`] : []),
+            ]);
+        mkdirSync(path.join(work, "var", "run", "secrets", "tokens"), { recursive: true });
+        writeFileSync(path.join(work, "var", "run", "secrets", "tokens", "istio-token"), (await token("istio-ca")).trim(), { mode: 0o600 });
+        // The in-cluster credentials of its ServiceAccount, as a kubeconfig.
+        const admin = parse(readFileSync(this.clusters.kubeconfig, "utf8"));
+        const ca = admin.clusters.find((c: any) => c.name === cluster.name).cluster["certificate-authority-data"];
+        const kubeconfig = path.join(work, "kubeconfig");
+        writeFileSync(
+            kubeconfig,
+            stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [{ name: "in-cluster", cluster: { server: cluster.apiServer, "certificate-authority-data": ca } }],
+                users: [{ name: account, user: { token: (await token()).trim() } }],
+                contexts: [{ name: "in-cluster", context: { cluster: "in-cluster", user: account } }],
+                "current-context": "in-cluster",
+            }),
+            { mode: 0o600 },
+        );
+        const env: Record<string, string> = {};
+        for (const e of container.env ?? []) {
+            if (e.value !== undefined) env[e.name] = e.value;
+            else if (e.valueFrom?.fieldRef) env[e.name] = fieldRef(pod, e.valueFrom.fieldRef.fieldPath);
+            else if (e.valueFrom?.resourceFieldRef) env[e.name] = resourceRef(container, node, e.valueFrom.resourceFieldRef);
+            else if (e.valueFrom) throw new Error(`istiod env ${e.name}: ${JSON.stringify(e.valueFrom)} is not resolved here`);
+            else env[e.name] = ""; // an empty value is left out of the object
+        }
+        env.KUBECONFIG = kubeconfig;
+        // Its listeners on the pod's address; everything else as the Deployment says.
+        const listen = ["httpAddr", "httpsAddr", "grpcAddr", "secureGRPCAddr", "monitoringAddr"];
+        const args = (container.args as string[]).filter((a) => !listen.some((flag) => a.startsWith(`--${flag}=`)));
+        args.push(
+            `--httpAddr=${ip}:${ISTIOD_PORTS.http}`,
+            `--httpsAddr=${ip}:${ISTIOD_PORTS.webhooks}`,
+            `--grpcAddr=${ip}:${ISTIOD_PORTS.xds}`,
+            `--secureGRPCAddr=${ip}:${ISTIOD_PORTS.secureXds}`,
+            `--monitoringAddr=${ip}:${ISTIOD_PORTS.monitoring}`,
+            `--ctrlz_address=${ip}`,
+            `--kubeconfig=${kubeconfig}`,
+        );
+        const log = path.join(work, "istiod.log");
+        const daemon = await this.net.daemon("pilot-discovery", args, {
+            cwd: work,
+            env: { PATH: process.env.PATH ?? "", HOME: work, ...env },
+            log,
+        });
+        this.running.set(pod.metadata.uid, {
+            cluster,
+            revision: pod.metadata.labels["istio.io/rev"],
+            pod: pod.metadata.name,
+            podIP: ip,
+            startedAt: Date.now(),
+            log,
+            process: daemon,
+        });
+    }
+
+    private async kill(uid: string): Promise<void> {
+        const istiod = this.running.get(uid)!;
+        this.running.delete(uid);
+        await istiod.process.stop();
+    }
+
+    /** The istiods of one cluster (and revision). */
+    of(cluster: KwokCluster, revision?: string): RunningIstiod[] {
+        return [...this.running.values()].filter((i) => i.cluster === cluster && (!revision || i.revision === revision));
+    }
+
+    async stop(): Promise<void> {
+        this.stopped = true;
+        await this.loop;
+        for (const uid of [...this.running.keys()]) await this.kill(uid);
+    }
+}

@@ -1,0 +1,66 @@
+// The lab's proof, automated: in every cluster, the sleep pod's sidecar knows helloworld's local
+// pods and, for each other network, exactly one endpoint: that network's east-west gateway on
+// 15443, weighted by the helloworld endpoints behind it.
+import assert from "node:assert/strict";
+import { KwokCluster } from "./kwok";
+import { MeshCase } from "./mesh-case";
+import { HELLOWORLD, ProxyEndpoint, endpointsFor, proxyOf } from "./xds";
+
+const byAddress = (a: ProxyEndpoint, b: ProxyEndpoint) => a.address.localeCompare(b.address);
+
+/** Ready helloworld pods of a cluster's namespace, as endpoints. */
+async function helloworldPods(mesh: MeshCase, cluster: KwokCluster, namespace: string): Promise<string[]> {
+    const pods = JSON.parse(await mesh.clusters.kubectl(cluster, ["get", "pods", "-n", namespace, "-l", "app=helloworld", "-o", "json"]));
+    return pods.items.filter((p: any) => p.status?.podIP && !p.metadata.deletionTimestamp).map((p: any) => p.status.podIP);
+}
+
+/** What the sleep proxy of `cluster` should be told, given the pods that run in `members`. */
+export async function expectedEndpoints(
+    mesh: MeshCase,
+    cluster: KwokCluster,
+    namespace: string,
+    members: KwokCluster[],
+): Promise<ProxyEndpoint[]> {
+    const local = (await helloworldPods(mesh, cluster, namespace)).map((address) => ({ address, port: 5000, weight: 1, tlsMode: "istio" }));
+    const remote: ProxyEndpoint[] = [];
+    for (const peer of members.filter((m) => m !== cluster)) {
+        const behind = (await helloworldPods(mesh, peer, namespace)).length;
+        if (behind > 0) remote.push({ address: peer.gatewayAddress, port: 15443, weight: behind, tlsMode: "istio" });
+    }
+    return [...local, ...remote].sort(byAddress);
+}
+
+export interface ProofTiming {
+    cluster: string;
+    /** ms until that cluster's istiod told the proxy everything. */
+    ms: number;
+}
+
+/**
+ * In every member cluster, asks its istiod (the revision that injected sleep in `namespace`) for
+ * helloworld's endpoints until they are what the lab shows, or fails after `timeoutMs` with the
+ * last answer and the expected one.
+ */
+export async function assertLabProof(
+    mesh: MeshCase,
+    options: { namespace?: string; members?: KwokCluster[]; timeoutMs?: number } = {},
+): Promise<ProofTiming[]> {
+    const namespace = options.namespace ?? "sample";
+    const members = options.members ?? mesh.clusters.clusters;
+    const started = Date.now();
+    return Promise.all(
+        members.map(async (cluster) => {
+            const expected = await expectedEndpoints(mesh, cluster, namespace, members);
+            let got: ProxyEndpoint[] = [];
+            for (;;) {
+                const { pod, istiod } = await proxyOf(mesh, cluster, namespace, "app=sleep");
+                got = (await endpointsFor(mesh, istiod, pod, HELLOWORLD(namespace))).sort(byAddress);
+                if (JSON.stringify(got) === JSON.stringify(expected)) return { cluster: cluster.name, ms: Date.now() - started };
+                if (Date.now() - started > (options.timeoutMs ?? 90_000)) break;
+                await new Promise((resolve) => setTimeout(resolve, 2000));
+            }
+            assert.deepEqual(got, expected, `${cluster.name} (${namespace}): the endpoints its istiod sends the sleep proxy`);
+            return { cluster: cluster.name, ms: Date.now() - started };
+        }),
+    );
+}
