@@ -115,7 +115,8 @@ async function mockOutputs(type: string, name: string, inputs: any, provider: st
                 const token = b64(`token:${env.CLUSTER}:${env.NAME}`);
                 return { ...plain, stdout: JSON.stringify({ token, "ca.crt": b64(`ca-of-${env.CLUSTER}`) }) };
             }
-            if (create.endsWith("wait-object.cjs gateway-address")) return { ...plain, stdout: `198.51.100.${/(\d+)$/.exec(env.CLUSTER)?.[1]}\n` };
+            if (create.endsWith("wait-object.cjs gateway-address"))
+                return { ...plain, stdout: `198.51.100.${/(\d+)$/.exec(env.CLUSTER)?.[1]}\n` };
             if (create.endsWith("images.ts save")) return { ...plain, stdout: "/cache/images-0123456789abcdef.tar\n" };
             return { ...plain, stdout: "ok" };
         }

@@ -77,7 +77,10 @@ test("reader token: a service-account-token Secret for istio-reader-service-acco
         assert.deepEqual(reader.additionalSecretOutputs, ["stdout"]);
         assert.equal(reader.inputs.logging, "stderr");
         assert.ok(reader.dependencies.includes(token.urn));
-        assert.deepEqual([reader.inputs.environment.NAMESPACE, reader.inputs.environment.NAME], ["istio-system", token.inputs.metadata.name]);
+        assert.deepEqual(
+            [reader.inputs.environment.NAMESPACE, reader.inputs.environment.NAME],
+            ["istio-system", token.inputs.metadata.name],
+        );
         assert.equal(reader.inputs.environment.CLUSTER, `cluster${cluster}`);
         assert.equal(reader.inputs.environment.TIMEOUT_SECONDS, "600");
         assert.match(
