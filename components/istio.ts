@@ -1,13 +1,13 @@
 // IstioControlPlane: Istio multi-primary on its own network, by the official Helm charts.
 // Order inside a cluster: namespace + cacerts -> istio-base -> istiod of each revision -> tag
 // webhooks -> east-west gateway (after LoadBalancer support) -> cross-network Gateway.
-import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { chartSource } from "./charts";
 import { MeshCluster, inCluster } from "./cluster";
 import { ClusterCa } from "./mesh-pki";
 import { revisionTagWebhooks } from "./revision-tags";
+import { waitForObject } from "./wait-object";
 import { RevisionPlan, RevisionTag } from "./revisions";
 
 export const ISTIO_NAMESPACE = "istio-system";
@@ -261,22 +261,19 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             this.gatewayAddress = pinned;
         } else {
             // The platform's address, read once the release (which waits for it) is done.
-            this.gatewayAddress = new command.local.Command(
+            this.gatewayAddress = waitForObject(
                 `${name}-eastwestgateway-address`,
                 {
-                    create: "node scripts/wait-object.cjs gateway-address",
-                    environment: cluster.kubectlEnv.apply((env) => ({
-                        ...env,
-                        CLUSTER: clusterName,
-                        NAMESPACE: ISTIO_NAMESPACE,
-                        NAME: EASTWEST_GATEWAY,
-                        TIMEOUT_SECONDS: String(args.timeoutSeconds),
-                    })),
-                    logging: "stderr",
-                    triggers: [this.eastWestGateway.id],
+                    mode: "gateway-address",
+                    cluster,
+                    namespace: ISTIO_NAMESPACE,
+                    objectName: EASTWEST_GATEWAY,
+                    timeoutSeconds: args.timeoutSeconds,
+                    object: this.eastWestGateway,
+                    trigger: this.eastWestGateway.id,
                 },
-                { parent: this, dependsOn: [this.eastWestGateway] },
-            ).stdout.apply((stdout) => stdout.trim());
+                this,
+            ).apply((stdout) => stdout.trim());
         }
         this.registerOutputs({ gatewayAddress: this.gatewayAddress, clusterName, network, revisions: plan.revisions });
     }

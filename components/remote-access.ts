@@ -1,12 +1,12 @@
 // Endpoint discovery: what `istioctl create-remote-secret` makes, for one ordered pair.
 // Cluster `remote` issues a reader token to cluster `consumer`; the consumer's istiod
 // then watches the remote API server with it.
-import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import { MeshCluster, inCluster } from "./cluster";
 import { ISTIO_NAMESPACE } from "./istio";
+import { waitForObject } from "./wait-object";
 
 export const READER_SERVICE_ACCOUNT = "istio-reader-service-account";
 
@@ -74,24 +74,22 @@ export class RemoteAccess extends pulumi.ComponentResource {
             },
             inCluster(remote, this, [args.remoteBase]), // the SDK keeps a Secret's data secret
         );
-        const filled = new command.local.Command(
+        const filled = waitForObject(
             `${name}-token-data`,
             {
-                create: "node scripts/wait-object.cjs reader-token",
-                environment: remote.kubectlEnv.apply((env) => ({
-                    ...env,
-                    CLUSTER: remoteName,
-                    NAMESPACE: ISTIO_NAMESPACE,
-                    NAME: tokenName,
-                    TIMEOUT_SECONDS: String(args.timeoutSeconds),
-                })),
-                logging: "stderr", // stdout is the token
+                mode: "reader-token",
+                cluster: remote,
+                namespace: ISTIO_NAMESPACE,
+                objectName: tokenName,
+                timeoutSeconds: args.timeoutSeconds,
+                object: token,
                 // A new token Secret (revoked and made again) is read again.
-                triggers: [token.metadata.uid],
+                trigger: token.metadata.uid,
             },
-            { parent: this, dependsOn: [token], additionalSecretOutputs: ["stdout"] },
+            this,
+            true, // the token
         );
-        const data = pulumi.secret(filled.stdout.apply((stdout) => JSON.parse(stdout) as Record<string, string>));
+        const data = pulumi.secret(filled.apply((stdout) => JSON.parse(stdout) as Record<string, string>));
 
         const kubeconfig = pulumi.all([remote.apiServer, data]).apply(([server, tokenData]) =>
             remoteKubeconfig(

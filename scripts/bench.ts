@@ -13,8 +13,9 @@ const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16]]
 Evaluates the program under mocks for 1, 3 and 6 clusters and compares the simulated bring-up
 time (makespan) with the mesh's ideal chain and a one-at-a-time run; exits 1 if a target is missed.
 With --real: times a real \`pulumi up\` from nothing and a real \`pulumi destroy\` on N real API
-servers (kwok clusters in a network namespace of the bench's own, the real CLI and plugins; needs
-what the real-clusters tier needs, see README "Tests"), and prints each with its ratio to the first N.
+servers (kwok clusters in a network namespace of the bench's own, the real CLI and plugins, a real
+istiod per cluster; needs what the real-clusters tier needs, see README "Tests"), when every istiod
+tells its sleep proxy about every cluster, and the istiods' memory; each time with its ratio to the first N.
 
 Options:
   --json           the rows as JSON
@@ -52,10 +53,12 @@ async function real(json: boolean | undefined, counts: number[]): Promise<void> 
         console.log(JSON.stringify({ rows: withRatios }, null, 2));
         return;
     }
-    console.log("\nclusters  resources  pulumi up  ratio  pulumi destroy  ratio");
+    console.log("\nclusters  resources  pulumi up  ratio  mesh seen  istiod MiB (max/all)  pulumi destroy  ratio");
     for (const r of withRatios) {
         console.log(
-            `${String(r.clusters).padStart(8)}  ${String(r.resources).padStart(9)}  ${r.upSeconds.toFixed(0).padStart(8)}s  ${r.upRatio.toFixed(2).padStart(5)}  ${r.destroySeconds.toFixed(0).padStart(13)}s  ${r.destroyRatio.toFixed(2).padStart(5)}`,
+            `${String(r.clusters).padStart(8)}  ${String(r.resources).padStart(9)}  ${r.upSeconds.toFixed(0).padStart(8)}s  ${r.upRatio.toFixed(2).padStart(5)}  ` +
+                `${r.meshSeenSeconds.toFixed(0).padStart(8)}s  ${`${r.istiodMiB.max}/${r.istiodMiB.total}`.padStart(20)}  ` +
+                `${r.destroySeconds.toFixed(0).padStart(13)}s  ${r.destroyRatio.toFixed(2).padStart(5)}`,
         );
     }
 }

@@ -1,49 +1,28 @@
-// The real-clusters tier: the program run the way users run it (the real Pulumi CLI, language host
-// and provider plugins) against real Kubernetes API servers (kwok clusters, test/real-clusters/),
-// in a network namespace of the test's own. Each case has its own clusters, chart repository and
-// file backend, removed at the end even when it fails; the cases run one after another.
+// The real-clusters tier, the lab: the program run the way users run it (the real Pulumi CLI,
+// language host and provider plugins) against real Kubernetes API servers with a real istiod each
+// (test/real-clusters/), in a network namespace of its own: endpoint discovery on three clusters
+// (what is in each, the lab's proof, security, scaling, destroy), on six, and federated discovery.
+// Each case has its own clusters, chart repository and file backend, removed at the end even when it
+// fails; the cases run one after another. test/real-clusters-lifecycle.test.ts has the upgrades and
+// the clusters that go away.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { parse } from "yaml";
 import { added, everything, getJson, helmReleases, remoteKubeconfig, secretData } from "./real-clusters/inspect";
 import { KwokCluster } from "./real-clusters/kwok";
-import { CaseOptions, MeshCase } from "./real-clusters/mesh-case";
-import { TestNetwork } from "./real-clusters/netns";
-import { tail } from "./real-clusters/stack";
+import { MeshCase } from "./real-clusters/mesh-case";
 import { assertLabProof } from "./real-clusters/proof";
+import { tail } from "./real-clusters/stack";
+import { LEFT_BY_DESIGN, destroy, expectNoChanges, open, readmeCommands, shell, skip, up, useTier } from "./real-clusters/tier";
+import { pluginVersions } from "./real-clusters/tools";
 import { HELLOWORLD, endpointsFor, proxyOf } from "./real-clusters/xds";
-import { pluginVersions, realClustersUnavailable } from "./real-clusters/tools";
 
-const skip = realClustersUnavailable();
-if (skip) console.log(`skipped: the real-clusters tier ${skip}`);
-
-let net: TestNetwork;
-/** Every case opened, closed at the end whatever failed (closing twice is harmless). */
-const opened: MeshCase[] = [];
-before(async () => {
-    if (skip) return;
-    net = await TestNetwork.create();
-    const plugins = Object.entries(pluginVersions()).map(([name, v]) => `${name} ${v.built} (the lock file asks ${v.asked})`);
-    console.log(`real-clusters: provider plugins that run: ${plugins.join(", ")}`);
-});
-after(async () => {
-    for (const mesh of opened) await mesh.close();
-    await net?.close();
-});
-
-async function open(name: string, count: number, options?: CaseOptions): Promise<MeshCase> {
-    const mesh = await MeshCase.open(net, name, count, options);
-    opened.push(mesh);
-    return mesh;
-}
+useTier();
 
 const READER = "system:serviceaccount:istio-system:istio-reader-service-account";
-/** What destroy leaves by design (README, Destroy): Istio's CRDs with the API groups served for them, istiod's CA ConfigMaps. */
-const LEFT_BY_DESIGN =
-    /^(CustomResourceDefinition\.apiextensions\.k8s\.io [a-z]+\.[a-z.]*istio\.io|APIService\.apiregistration\.k8s\.io v1[a-z0-9]*\.[a-z.]*istio\.io|ConfigMap [a-z0-9-]+\/istio-ca-(root-cert|crl))$/;
 /** What `kubectl auth can-i --list` shows for the reader token in a namespace: "resource [verbs]", measured (README, security). */
 const READER_RULES = [
     "*.authentication.istio.io [get list watch]",
@@ -75,42 +54,6 @@ const READER_RULES = [
     "tokenreviews.authentication.k8s.io [create]",
     "workloadentries.networking.istio.io [get watch list]",
 ];
-
-/** The README's bash block that starts with `# <title>`: what users are told to run is what runs here. */
-function readmeCommands(title: string): string {
-    const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-    const block = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.startsWith(`# ${title}\n`));
-    if (!block) throw new Error(`README.md has no bash block starting with "# ${title}"`);
-    return block;
-}
-
-/** Runs a bash line with $CONTEXT set to the cluster's context, inside the test network, helm and kubectl on the case's kubeconfig. */
-async function shell(mesh: MeshCase, cluster: KwokCluster, line: string): Promise<string> {
-    const helm = path.join(mesh.dir, "helm");
-    return net.mustRun("bash", ["-euo", "pipefail", "-c", line], {
-        env: {
-            ...process.env,
-            KUBECONFIG: mesh.clusters.kubeconfig,
-            CONTEXT: cluster.name,
-            HELM_CACHE_HOME: helm,
-            HELM_CONFIG_HOME: helm,
-            HELM_DATA_HOME: helm,
-        },
-        timeoutMs: 300_000,
-    });
-}
-
-async function up(mesh: MeshCase, extra: string[] = []): Promise<string> {
-    const run = await mesh.stack.pulumi(["up", "--yes", ...extra]);
-    assert.equal(run.status, 0, `pulumi up failed:\n${tail(run.stdout + run.stderr)}`);
-    return run.stdout + run.stderr;
-}
-
-async function expectNoChanges(mesh: MeshCase, command: "preview" | "refresh"): Promise<void> {
-    const args = command === "preview" ? ["preview", "--expect-no-changes"] : ["refresh", "--yes", "--expect-no-changes"];
-    const run = await mesh.stack.pulumi(args);
-    assert.equal(run.status, 0, `pulumi ${args.join(" ")} found changes:\n${tail(run.stdout + run.stderr)}`);
-}
 
 interface PreviewStep {
     op: string;
@@ -534,8 +477,7 @@ test(
     async () => {
         const mesh = labCase();
         try {
-            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
-            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+            await destroy(mesh);
             assert.deepEqual((await mesh.stack.exported()).resources, []);
             for (const c of mesh.clusters.clusters.filter((x) => x.index <= 3)) {
                 const left = added(labBaseline.get(c.index)!, await everything(mesh.clusters, c));
@@ -560,8 +502,7 @@ test(
         try {
             await up(mesh);
             await assertLabProof(mesh);
-            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
-            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
+            await destroy(mesh);
         } finally {
             await mesh.close();
         }
@@ -604,274 +545,7 @@ test(
             }
             // The lab's proof holds with no credential crossing clusters: the endpoints come from the WorkloadEntries.
             await assertLabProof(mesh);
-            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
-            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
-        } finally {
-            await mesh.close();
-        }
-    },
-);
-
-// ---------------------------------------------------------------------------------------------
-// The canary upgrade's three steps, and what an upgrade tool must never do.
-
-/** Helm's own view of a cluster's releases: name -> "chart-version status". */
-async function releasesOf(mesh: MeshCase, cluster: KwokCluster): Promise<Record<string, string>> {
-    const list = JSON.parse(await shell(mesh, cluster, 'helm list -n istio-system --kube-context "$CONTEXT" -o json'));
-    return Object.fromEntries(list.map((r: any) => [r.name, `${r.chart} ${r.status}`]));
-}
-
-async function tags(mesh: MeshCase, cluster: KwokCluster): Promise<Record<string, string>> {
-    const hooks = await getJson(mesh.clusters, cluster, ["mutatingwebhookconfigurations", "-l", "istio.io/tag"]);
-    return Object.fromEntries(
-        hooks.items.map((h: any) => [
-            h.metadata.labels["istio.io/tag"],
-            [...new Set(h.webhooks.map((w: any) => w.clientConfig.service.name))].join(","),
-        ]),
-    );
-}
-
-async function refused(mesh: MeshCase, pattern: RegExp): Promise<void> {
-    const before = JSON.stringify((await mesh.stack.exported()).resources.map((r: any) => r.urn));
-    const run = await mesh.stack.pulumi(["up", "--yes"]);
-    assert.notEqual(run.status, 0, "refused");
-    assert.match(run.stdout + run.stderr, pattern);
-    assert.equal(JSON.stringify((await mesh.stack.exported()).resources.map((r: any) => r.urn)), before, "nothing changed");
-}
-
-test(
-    "canary upgrade on real API servers: each step's releases and tag webhooks in every cluster, a no-change preview after each; running revisions are never dropped; a failed update leaves the record",
-    { skip, timeout: 1_800_000 },
-    async () => {
-        const mesh = await open("canary", 2, { istioVersions: ["1.31.1", "1.31.4"], brokenVersions: ["1.31.9"] });
-        const each = async (check: (c: KwokCluster) => Promise<void>) => {
-            for (const c of mesh.clusters.clusters) await check(c);
-        };
-        try {
-            await up(mesh);
-            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, [{ revision: "1-31-1", version: "1.31.1", tags: ["default"] }]);
-
-            // Step 1: the canary beside the current revision.
-            mesh.stack.setConfig({ istioCanary: "1.31.4" });
-            await up(mesh);
-            await each(async (c) => {
-                assert.deepEqual(await releasesOf(mesh, c), {
-                    "istio-base": "base-1.31.4 deployed",
-                    "istiod-1-31-1": "istiod-1.31.1 deployed",
-                    "istiod-1-31-4": "istiod-1.31.4 deployed",
-                    "istio-eastwestgateway": "gateway-1.31.1 deployed",
-                });
-                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-1", canary: "istiod-1-31-4" });
-                assert.deepEqual(
-                    mesh
-                        .istiods!.of(c)
-                        .map((i) => i.revision)
-                        .sort(),
-                    ["1-31-1", "1-31-4"],
-                    "both revisions' istiods run",
-                );
-            });
-            await expectNoChanges(mesh, "preview");
-            // Each revision's istiod answers its own proxies: sample on 1-31-1, sample-canary on 1-31-4.
-            await assertLabProof(mesh, { namespace: "sample" });
-            await assertLabProof(mesh, { namespace: "sample-canary" });
-            await each(async (c) => assert.equal((await proxyOf(mesh, c, "sample-canary", "app=sleep")).istiod.revision, "1-31-4"));
-            // Another canary now would drop 1-31-4, which pods labelled istio.io/rev=canary run on.
-            mesh.stack.setConfig({ istioCanary: "1.31.5" });
-            await refused(mesh, /would remove revision 1-31-4 \(1\.31\.4\) \(tag canary\), which still runs/);
-
-            // Step 2: promote; 1-31-1 keeps running, untagged.
-            mesh.stack.setConfig({ istioCanary: "1.31.4", istioVersion: "1.31.4" });
-            await up(mesh);
-            await each(async (c) => {
-                assert.deepEqual(await releasesOf(mesh, c), {
-                    "istio-base": "base-1.31.4 deployed",
-                    "istiod-1-31-1": "istiod-1.31.1 deployed",
-                    "istiod-1-31-4": "istiod-1.31.4 deployed",
-                    "istio-eastwestgateway": "gateway-1.31.4 deployed",
-                });
-                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-4" });
-            });
-            await expectNoChanges(mesh, "preview");
-            // The samples restarted onto the new default; its istiod serves them.
-            await assertLabProof(mesh, { namespace: "sample" });
-            await each(async (c) => assert.equal((await proxyOf(mesh, c, "sample", "app=sleep")).istiod.revision, "1-31-4"));
-            mesh.stack.setConfig({ istioCanary: "1.31.5" });
-            await refused(
-                mesh,
-                /would remove revision 1-31-1 \(1\.31\.1\) \(kept after a promotion, for your workloads and a rollback\), which still runs/,
-            );
-
-            // Step 3: the old revision goes.
-            mesh.stack.removeConfig("istioCanary");
-            await up(mesh);
-            await each(async (c) => {
-                assert.deepEqual(await releasesOf(mesh, c), {
-                    "istio-base": "base-1.31.4 deployed",
-                    "istiod-1-31-4": "istiod-1.31.4 deployed",
-                    "istio-eastwestgateway": "gateway-1.31.4 deployed",
-                });
-                assert.deepEqual(await tags(mesh, c), { default: "istiod-1-31-4" });
-            });
-            await expectNoChanges(mesh, "preview");
-            const record = [{ revision: "1-31-4", version: "1.31.4", tags: ["default"] }];
-            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, record);
-
-            // A canary whose istiod release fails: the update fails and the stack remembers only what ran.
-            mesh.stack.setConfig({ istioCanary: "1.31.9" });
-            const failed = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(failed.status, 0);
-            assert.match(failed.stdout + failed.stderr, /Not_A_Valid_Name/);
-            assert.deepEqual((await mesh.stack.outputs()).istioRevisions, record, "the record of the last update that succeeded");
-            // Abandoning it is allowed (it never ran) and puts the layout back.
-            mesh.stack.removeConfig("istioCanary");
-            await up(mesh);
-            await each(async (c) =>
-                assert.deepEqual(Object.keys(await releasesOf(mesh, c)).sort(), ["istio-base", "istio-eastwestgateway", "istiod-1-31-4"]),
-            );
-            await expectNoChanges(mesh, "refresh");
-
-            const run = await mesh.stack.pulumi(["destroy", "--yes"]);
-            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
-        } finally {
-            await mesh.close();
-        }
-    },
-);
-
-// ---------------------------------------------------------------------------------------------
-// Contexts that do not lead to a cluster, and clusters that are gone.
-
-test(
-    "a misnamed or unreachable context: one clear error, nothing created in state or in any cluster",
-    { skip, timeout: 600_000 },
-    async () => {
-        const mesh = await open("contexts", 2);
-        try {
-            const [first, second] = mesh.clusters.clusters;
-            const baseline = await everything(mesh.clusters, first);
-            const nothingMade = async () => {
-                const types = (await mesh.stack.exported()).resources.map((r: any) => r.type);
-                assert.deepEqual(
-                    types.filter((t: string) => t !== "pulumi:pulumi:Stack"),
-                    [],
-                    "nothing in state",
-                );
-                assert.deepEqual(added(baseline, await everything(mesh.clusters, first)), [], "nothing in the reachable cluster");
-            };
-            mesh.configure([first, second], {
-                clusters: [mesh.entry(first), mesh.entry(second, { context: "istio-mc-test-no-such-context" })],
-            });
-            let run = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(run.status, 0);
-            assert.match(
-                run.stdout + run.stderr,
-                /clusters\[1\]\.context "istio-mc-test-no-such-context" is not in your kubeconfig \(contexts there: /,
-            );
-            await nothingMade();
-
-            await mesh.clusters.stop(second);
-            mesh.configure([first, second]);
-            run = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(run.status, 0);
-            assert.match(
-                run.stdout + run.stderr,
-                new RegExp(`clusters\\[1\\] \\(context ${second.name}\\): its API server does not answer \\(.*\\)\\. Start it`),
-            );
-            await nothingMade();
-        } finally {
-            await mesh.close();
-        }
-    },
-);
-
-test(
-    "clusters that are gone: marked gone they leave the stack on the next update or destroy, named in one warning; what stays is cleaned by the README's commands",
-    { skip, timeout: 1_800_000 },
-    async () => {
-        const mesh = await open("gone", 3);
-        try {
-            const [first, second, third] = mesh.clusters.clusters;
-            const baseline = new Map<KwokCluster, string[]>();
-            for (const c of mesh.clusters.clusters) baseline.set(c, await everything(mesh.clusters, c));
-            await up(mesh);
-            // What the program made in a cluster, as it is when the cluster goes.
-            const made = new Map<KwokCluster, string[]>();
-            const goes = async (c: KwokCluster) => {
-                made.set(c, added(baseline.get(c)!, await everything(mesh.clusters, c)));
-                await mesh.clusters.stop(c);
-            };
-
-            // The third cluster stops answering: the next update says so and changes nothing.
-            await goes(third);
-            let run = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(run.status, 0);
-            assert.match(
-                run.stdout + run.stderr,
-                /clusters\[2\] \(context .*\): its API server does not answer .*set clusters\[2\]\.gone to true/,
-            );
-
-            // Marked gone: the update succeeds without it, and says what stays in it.
-            mesh.configure([first, second], { clusters: [mesh.entry(first), mesh.entry(second), mesh.entry(third, { gone: true })] });
-            const marked = await up(mesh);
-            assert.match(marked, new RegExp(`cluster3 \\(context ${third.name}\\) is marked gone: nothing in it is changed or deleted`));
-            for (const named of [
-                "Helm release istio-system/istiod-1-31-1",
-                "Secret istio-system/cacerts",
-                "MutatingWebhookConfiguration istio-revision-tag-default",
-                "Namespace sample",
-            ]) {
-                assert.ok(marked.includes(named), `the warning names ${named}`);
-            }
-            // Removed from the list, it leaves the stack; the others stop reading it.
-            mesh.configure([first, second]);
-            await up(mesh);
-            const state = (await mesh.stack.exported()).resources;
-            assert.deepEqual(
-                state.filter((r: any) => /cluster3/.test(r.urn)).map((r: any) => r.urn),
-                [],
-                "nothing of cluster3 in state",
-            );
-            for (const c of [first, second]) {
-                const remote = await getJson(mesh.clusters, c, ["secrets", "-n", "istio-system", "-l", "istio/multiCluster=true"]);
-                assert.deepEqual(
-                    remote.items.map((s: any) => s.metadata.name),
-                    [`istio-remote-secret-cluster${c === first ? 2 : 1}`],
-                );
-                const tokens = await getJson(mesh.clusters, c, [
-                    "secrets",
-                    "-n",
-                    "istio-system",
-                    "--field-selector",
-                    "type=kubernetes.io/service-account-token",
-                ]);
-                assert.ok(
-                    !tokens.items.some((s: any) => s.metadata.name === "istio-reader-token-cluster3"),
-                    "its reader tokens are revoked",
-                );
-            }
-            await expectNoChanges(mesh, "refresh");
-
-            // The second stops answering too: marked gone, a destroy removes the rest and forgets it.
-            await goes(second);
-            mesh.configure([first, second], { clusters: [mesh.entry(first), mesh.entry(second, { gone: true })] });
-            await up(mesh);
-            run = await mesh.stack.pulumi(["destroy", "--yes"]);
-            assert.equal(run.status, 0, tail(run.stdout + run.stderr));
-            assert.deepEqual((await mesh.stack.exported()).resources, []);
-            assert.deepEqual(
-                added(baseline.get(first)!, await everything(mesh.clusters, first)).filter((o) => !LEFT_BY_DESIGN.test(o)),
-                [],
-            );
-
-            // Back again, each holds what the program had made there when it went.
-            await mesh.clusters.start(second);
-            await mesh.clusters.start(third);
-            for (const c of [second, third]) {
-                assert.deepEqual(added(baseline.get(c)!, await everything(mesh.clusters, c)), made.get(c));
-                await shell(mesh, c, readmeCommands("clean a cluster the stack left"));
-                assert.deepEqual(added(baseline.get(c)!, await everything(mesh.clusters, c)), [], `${c.name} is as before`);
-            }
+            await destroy(mesh);
         } finally {
             await mesh.close();
         }

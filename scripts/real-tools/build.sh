@@ -229,15 +229,8 @@ build_istiod() {
 command -v go >/dev/null || { log "Go 1.25+ is needed to build the real tools (https://go.dev/doc/install)"; exit 1; }
 mkdir -p "$cache"
 control_plane="kube-$kube_version-etcd-$etcd_version-kwok-$kwok_version-helm-$helm_version"
-build pulumi "$pulumi_version"
-build kind "$kind_version"
-build control-plane "$control_plane"
-build istio-charts "$istio_module_version"
 # A new xds-client source is a new build (the Go build cache keeps pilot-discovery's packages).
 istiod="$istio_module_version-client-$(sha256sum test/xds-client/main.go | cut -c1-12)"
-build istiod "$istiod"
-paths=("$cache/pulumi-$pulumi_version/bin" "$cache/kind-$kind_version/bin" "$cache/control-plane-$control_plane/bin" "$cache/istiod-$istiod/bin")
-
 if [[ -f "$sources/SHA256SUMS" ]]; then
     language_host_version="$pulumi_version"
 else
@@ -245,16 +238,40 @@ else
         "and the language host is v3.68.0's, the newest the Go module proxy serves"
     language_host_version=v3.68.0
 fi
-build pulumi-language-nodejs "$language_host_version"
+
+# Two lanes at once: each build keeps both cores busy only part of the time (module downloads,
+# linking), so a second one fills the gaps. Each lane's builds share their Go packages.
+pulumi_lane() {
+    build pulumi "$pulumi_version"
+    build pulumi-language-nodejs "$language_host_version"
+    if [[ -f "$sources/SHA256SUMS" ]]; then
+        build pulumi-resource-command "$command_version"
+        build pulumi-resource-tls "$tls_version"
+        build pulumi-resource-kubernetes "$kubernetes_version"
+    fi
+}
+kubernetes_lane() {
+    build kind "$kind_version"
+    build control-plane "$control_plane"
+    build istio-charts "$istio_module_version"
+    build istiod "$istiod"
+}
+pulumi_lane &
+pulumi_pid=$!
+kubernetes_lane &
+kubernetes_pid=$!
+failed=0
+wait "$pulumi_pid" || failed=1
+wait "$kubernetes_pid" || failed=1
+((failed == 0)) || { log "a build failed: its messages are above"; exit 1; }
+paths=("$cache/pulumi-$pulumi_version/bin" "$cache/kind-$kind_version/bin" "$cache/control-plane-$control_plane/bin" "$cache/istiod-$istiod/bin")
+
 # Next to the CLI, as Pulumi ships it: the CLI takes it from there without a warning.
 cmp -s "$cache/pulumi-language-nodejs-$language_host_version/bin/pulumi-language-nodejs" \
     "$cache/pulumi-$pulumi_version/bin/pulumi-language-nodejs" ||
     cp "$cache/pulumi-language-nodejs-$language_host_version/bin/pulumi-language-nodejs" "$cache/pulumi-$pulumi_version/bin/"
 
 if [[ -f "$sources/SHA256SUMS" ]]; then
-    build pulumi-resource-command "$command_version"
-    build pulumi-resource-tls "$tls_version"
-    build pulumi-resource-kubernetes "$kubernetes_version"
     # A plugin folder of the tests' own; each plugin under the version the lock file asks for.
     # (Never on PATH: the engine would prefer a pulumi-resource-* there to an installed plugin.)
     plugins="$cache/pulumi-plugins"
