@@ -77,6 +77,25 @@ const BAD: [string, Record<string, string>, RegExp][] = [
     ["unknown provisioner", { provisioner: "eks" }, /provisioner = "eks": must be one of kind, existing/],
     ["unknown discovery", { discovery: "dns" }, /discovery = "dns": must be one of endpoint, federated/],
     ["caKeyAlgorithm", { caKeyAlgorithm: "DSA" }, /caKeyAlgorithm = "DSA": must be one of RSA, ECDSA/],
+    ...[
+        "ftp://charts.example.com",
+        "https://user:secret@charts.example.com/istio",
+        "oci://ghcr.io",
+        "charts.example.com",
+        "https://x/?a=1",
+    ].map((repo): [string, Record<string, string>, RegExp] => [
+        `istioChartRepo ${repo}`,
+        { istioChartRepo: repo },
+        new RegExp(
+            `istioChartRepo = "${repo.replace(/[.?/]/g, "\\$&")}": must be the URL of a Helm chart repository, http\\(s\\)://host/path, or an OCI registry path, oci://host/path, without credentials\\.$`,
+        ),
+    ]),
+    ["metallbChartRepo", { metallbChartRepo: "metallb" }, /metallbChartRepo = "metallb": must be the URL of a Helm chart repository/],
+    [
+        "a gone that is not true or false",
+        { provisioner: "existing", clusters: JSON.stringify([{ context: "a", apiServer: "https://10.0.0.1:6443", gone: "maybe" }]) },
+        /clusters\[0\]\.gone = "maybe": must be true \(the cluster cannot be reached any more, or is to be left as it is\) or false/,
+    ],
     [
         "early renewal not below validity",
         { intermediateCaValidityHours: "100", intermediateCaEarlyRenewalHours: "100" },
@@ -96,6 +115,21 @@ for (const [name, values, message] of BAD) {
         );
     });
 }
+
+test("chart repositories: https, http and oci:// are taken as given (a trailing / dropped); gone takes a boolean or its string", () => {
+    assert.equal(configFrom().istioChartRepo, "https://blob.istio.io/istio-release/charts");
+    assert.equal(configFrom().metallbChartRepo, "https://metallb.github.io/metallb");
+    for (const repo of ["https://charts.example.com/istio", "http://127.0.0.1:8080", "oci://ghcr.io/istio/release/charts"]) {
+        assert.equal(configFrom({ istioChartRepo: `${repo}/` }).istioChartRepo, repo);
+    }
+    const cluster = (gone: unknown) =>
+        configFrom({ provisioner: "existing", clusters: JSON.stringify([{ context: "a", apiServer: "https://10.0.0.1:6443", gone }]) })
+            .clusters[0].gone;
+    assert.equal(cluster(true), true);
+    assert.equal(cluster("true"), true);
+    assert.equal(cluster(false), undefined);
+    assert.equal(cluster("false"), undefined);
+});
 
 test("other valid node images are accepted", () => {
     for (const image of ["kindest/node:v1.35.0", "registry.local:5000/kind/node@sha256:" + "a".repeat(64), "ghcr.io/x/node:v1.36.4"]) {

@@ -110,6 +110,27 @@ test("cross-network Gateway: AUTO_PASSTHROUGH on 15443 for *.local, valid agains
     );
 });
 
+test("charts come from istioChartRepo and metallbChartRepo: a repository by its index, an OCI registry by reference", async () => {
+    const oci = await recordMesh({
+        clusterCount: "1",
+        istioChartRepo: "oci://registry.example.com/istio",
+        metallbChartRepo: "https://mirror.example.com/metallb",
+    });
+    const releases = oci.graph.ofType("kubernetes:helm.sh/v3:Release");
+    const istio = releases.filter((r) => r.inputs.name !== "metallb");
+    assert.deepEqual(istio.map((r) => r.inputs.chart).sort(), [
+        "oci://registry.example.com/istio/base",
+        "oci://registry.example.com/istio/gateway",
+        "oci://registry.example.com/istio/istiod",
+    ]);
+    assert.ok(
+        istio.every((r) => r.inputs.repositoryOpts === undefined),
+        "an OCI reference names no repository",
+    );
+    const metallb = releases.find((r) => r.inputs.name === "metallb")!;
+    assert.deepEqual([metallb.inputs.chart, metallb.inputs.repositoryOpts], ["metallb", { repo: "https://mirror.example.com/metallb" }]);
+});
+
 test("stack outputs per cluster: context, cluster name, network, gateway address", async () => {
     const { result } = await recordMesh({ clusterCount: "2" });
     const addresses = await Promise.all(result.controlPlanes.map((cp) => valueOf(cp.gatewayAddress)));

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { HOW_TO_GET, ROOT, describeMissing } from "./real-tools";
+import { tempDir } from "./temp";
 
 test("skip lines: each missing tool named with the command that brings it, on Debian or Ubuntu and in general", () => {
     assert.equal(
@@ -32,6 +33,12 @@ test("skip lines: each missing tool named with the command that brings it, on De
 });
 
 test("npm prints no update notice after the closing lines of `npm test`", () => {
-    const result = spawnSync("npm", ["config", "get", "update-notifier"], { cwd: ROOT, encoding: "utf8" });
+    // A HOME of its own: npm writes a log of every command there.
+    const home = tempDir("npm-home");
+    const result = spawnSync("npm", ["config", "get", "update-notifier"], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, HOME: home },
+    });
     assert.equal(result.stdout.trim(), "false");
 });

@@ -5,7 +5,7 @@ import { ClusterSpec } from "../config";
 import { PreflightError, lastLine, run } from "../run";
 
 /** How long one API server may take to answer /readyz. */
-export const READY_TIMEOUT_SECONDS = 10;
+const READY_TIMEOUT_SECONDS = 10;
 
 export function existingPreflight(clusters: ClusterSpec[], env: NodeJS.ProcessEnv = process.env): string[] {
     const problems: string[] = [];

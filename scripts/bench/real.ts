@@ -6,6 +6,7 @@
 // cluster (the lab's proof, from the start of `pulumi up`), and the istiods' memory then.
 import { performance } from "node:perf_hooks";
 import { MeshCase } from "../../test/real-clusters/mesh-case";
+import { tempDir } from "../../test/temp";
 import { assertLabProof } from "../../test/real-clusters/proof";
 import { TestNetwork } from "../../test/real-clusters/netns";
 import { pluginVersions, realClustersUnavailable } from "../../test/real-clusters/tools";
@@ -30,9 +31,8 @@ async function timed(run: () => Promise<{ status: number; stdout: string; stderr
 }
 
 /** Resident memory of the pilot-discovery processes running now. */
-async function istiodMemory(net: TestNetwork): Promise<{ max: number; total: number }> {
-    const kib = (await net.mustRun("ps", ["-C", "pilot-discovery", "-o", "rss="])).trim().split(/\s+/).map(Number);
-    const mib = kib.map((k) => Math.round(k / 1024));
+function istiodMemory(net: TestNetwork): { max: number; total: number } {
+    const mib = net.residentMemory("pilot-discovery").map((kib) => Math.round(kib / 1024));
     return { max: Math.max(...mib), total: mib.reduce((a, b) => a + b, 0) };
 }
 
@@ -41,7 +41,7 @@ export async function realBench(counts: number[], log: (line: string) => void): 
     if (why) throw new Error(`--real ${why}`);
     const plugins = Object.entries(pluginVersions()).map(([name, v]) => `${name} ${v.built}`);
     log(`real pulumi up and destroy on kwok API servers; plugins that run: ${plugins.join(", ")}`);
-    const net = await TestNetwork.create();
+    const net = await TestNetwork.create(tempDir("real-clusters-home"));
     const rows: RealRow[] = [];
     try {
         for (const n of counts) {
@@ -51,7 +51,7 @@ export async function realBench(counts: number[], log: (line: string) => void): 
                 const upSeconds = await timed(() => mesh.stack.pulumi(["up", "--yes"]), `pulumi up (${n} clusters)`);
                 await assertLabProof(mesh, { timeoutMs: 600_000 });
                 const meshSeenSeconds = (performance.now() - start) / 1000;
-                const istiodMiB = await istiodMemory(net);
+                const istiodMiB = istiodMemory(net);
                 const resources = (await mesh.stack.exported()).resources.length;
                 const destroySeconds = await timed(() => mesh.stack.pulumi(["destroy", "--yes"]), `pulumi destroy (${n} clusters)`);
                 rows.push({ clusters: n, resources, upSeconds, meshSeenSeconds, istiodMiB, destroySeconds });

@@ -8,7 +8,7 @@
 // its PID namespace) reads its stdin until this process goes, and when it ends the kernel kills
 // every process left in the namespace (API servers, etcd, kwok, istiod).
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 
 /** Assigned to `lo` inside the namespace: the tier's API servers, nodes, pods and load balancers (kwok.ts). */
 export const ADDRESS_RANGE = "10.240.0.0/12";
@@ -60,9 +60,12 @@ export class TestNetwork {
         private readonly holder: ChildProcess,
         /** The host PID of the namespace's first process, which nsenter targets. */
         private readonly pid: number,
+        /** The HOME of whatever runs inside without one of its own (kubectl's caches, helm's settings). */
+        private readonly home: string,
     ) {}
 
-    static async create(): Promise<TestNetwork> {
+    /** `home`: a folder of the test's own that stands in for HOME inside (never the user's). */
+    static async create(home: string): Promise<TestNetwork> {
         const setup = `ip link set lo up && ip addr add ${ADDRESS_RANGE} dev lo && echo ready && read -r _`;
         const holder = spawn(
             "unshare",
@@ -77,18 +80,19 @@ export class TestNetwork {
         });
         // unshare --fork: the namespace's PID 1 is unshare's only child.
         const children = readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, "utf8").trim().split(/\s+/);
-        return new TestNetwork(holder, Number(children[0]));
+        return new TestNetwork(holder, Number(children[0]), home);
     }
 
     private enter(): string[] {
         return ["--target", String(this.pid), ...(asRoot ? [] : ["--user", "--preserve-credentials"]), "--net", "--pid", "--"];
     }
 
-    /** Starts `cmd` inside the namespace. */
+    /** Starts `cmd` inside the namespace; with the user's own HOME, it gets the network's instead. */
     spawn(cmd: string, args: string[], options: RunOptions & { stdio?: "pipe" | "ignore" } = {}): ChildProcess {
+        const env = options.env ?? process.env;
         return spawn("nsenter", [...this.enter(), cmd, ...args], {
             cwd: options.cwd,
-            env: options.env ?? process.env,
+            env: { ...env, HOME: env.HOME && env.HOME !== process.env.HOME ? env.HOME : this.home },
             stdio: options.stdio === "ignore" ? "ignore" : "pipe",
         });
     }
@@ -148,6 +152,23 @@ export class TestNetwork {
                 await exited;
             },
         };
+    }
+
+    /** The resident memory (KiB) of every process named `name` running inside the namespace, read from the host's /proc. */
+    residentMemory(name: string): number[] {
+        const netns = readlinkSync(`/proc/${this.pid}/ns/net`);
+        const found: number[] = [];
+        for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+            try {
+                if (readlinkSync(`/proc/${pid}/ns/net`) !== netns) continue;
+                if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== name) continue;
+                const rss = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+                if (rss) found.push(Number(rss));
+            } catch {
+                continue; // ended meanwhile, or not ours to read
+            }
+        }
+        return found;
     }
 
     /** Ends the namespace: its first process exits, and the kernel kills every process left inside. */

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { after, before } from "node:test";
+import { tempDir } from "../temp";
 import { KwokCluster } from "./kwok";
 import { CaseOptions, MeshCase } from "./mesh-case";
 import { TestNetwork } from "./netns";
@@ -22,7 +23,7 @@ export function useTier(): void {
     if (skip) console.log(`skipped: the real-clusters tier ${skip}`);
     before(async () => {
         if (skip) return;
-        net = await TestNetwork.create();
+        net = await TestNetwork.create(tempDir("real-clusters-home"));
         const plugins = Object.entries(pluginVersions()).map(([name, v]) => `${name} ${v.built} (the lock file asks ${v.asked})`);
         console.log(`real-clusters: provider plugins that run: ${plugins.join(", ")}`);
     });
@@ -77,8 +78,8 @@ export async function up(mesh: MeshCase, extra: string[] = []): Promise<string> 
     return run.stdout + run.stderr;
 }
 
-export async function destroy(mesh: MeshCase): Promise<void> {
-    const run = await mesh.stack.pulumi(["destroy", "--yes"]);
+export async function destroy(mesh: MeshCase, extra: string[] = []): Promise<void> {
+    const run = await mesh.stack.pulumi(["destroy", "--yes", ...extra]);
     assert.equal(run.status, 0, `pulumi destroy failed:\n${tail(run.stdout + run.stderr)}`);
 }
 
