@@ -23,6 +23,12 @@ if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
 fi
 STACK=${STACK:-dev}
 
+# The Kubernetes provider writes each cluster's kubeconfig (admin credentials) to a new file in
+# TMPDIR whenever it starts, and leaves it there: pulumi runs with a private folder, removed after.
+private_tmp="$(mktemp -d)"
+trap 'rm -rf "$private_tmp"' EXIT
+export TMPDIR="$private_tmp"
+
 # Selects $STACK, or creates it on this backend with this passphrase.
 ensure_stack() {
     pulumi stack select "$STACK" >/dev/null 2>&1 || pulumi stack init "$STACK" >&2

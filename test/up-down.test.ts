@@ -79,6 +79,22 @@ test("up: a --config value the program would refuse stops before `pulumi up`, wh
     );
 });
 
+test("up and down run pulumi with a private TMPDIR of their own, gone afterwards (the Kubernetes provider leaves kubeconfig files there)", () => {
+    for (const script of ["up.sh", "down.sh"]) {
+        const { status, stderr, dir } = run(script, []);
+        assert.equal(status, 0, stderr);
+        const seen = readFileSync(path.join(dir, "state", "tmpdir.log"), "utf8")
+            .trim()
+            .split("\n");
+        const folders = new Set(seen.map((line) => line.split(" | ")[1]));
+        assert.equal(folders.size, 1, "one folder per run");
+        const [folder, mode] = [...folders][0].split(" ");
+        assert.equal(mode, "700");
+        assert.notEqual(folder, process.env.TMPDIR);
+        assert.ok(!existsSync(folder), `${folder} is removed`);
+    }
+});
+
 test("your own passphrase and backend win; down destroys the same stack", () => {
     const { status, calls } = run("down.sh", [], {
         PULUMI_CONFIG_PASSPHRASE: "mine",

@@ -26,9 +26,8 @@ export class TestStack {
     }
 
     /** A project copy in `base` with stack `dev`, whose kube contexts come from `kubeconfig`. */
-    static async create(net: TestNetwork, base: string, kubeconfig: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<TestStack> {
+    static async create(net: TestNetwork, base: string, kubeconfig: string): Promise<TestStack> {
         const stack = new TestStack(net, base, kubeconfig);
-        Object.assign(stack.env, extraEnv);
         const init = await stack.pulumi(["stack", "init", "dev"]);
         if (init.status !== 0) throw new Error(`pulumi stack init dev: ${init.stderr}`);
         return stack;
