@@ -11,7 +11,7 @@ import { tempDir } from "./temp";
 test("skip lines: each missing tool named with the command that brings it, on Debian or Ubuntu and in general", () => {
     assert.equal(
         describeMissing(["kind", "busybox", "docker"]),
-        'needs kind (eval "$(bash scripts/real-tools/build.sh)" (builds it from the Go module proxy; needs Go 1.25+)); ' +
+        'needs kind (eval "$(bash scripts/real-tools/build.sh)": built from the Go module proxy, with Go 1.25+); ' +
             "busybox (apt-get install busybox-static (Debian, Ubuntu); elsewhere a statically linked busybox on PATH); " +
             "docker (apt-get install docker.io and start dockerd (Debian, Ubuntu); elsewhere Docker Engine (https://docs.docker.com/engine/install/))",
     );

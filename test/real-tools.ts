@@ -13,7 +13,7 @@ export function which(tool: string, env: NodeJS.ProcessEnv = process.env): strin
     return result.status === 0 ? result.stdout.trim() : undefined;
 }
 
-const BUILD = 'eval "$(bash scripts/real-tools/build.sh)" (builds it from the Go module proxy; needs Go 1.25+)';
+const BUILD = 'eval "$(bash scripts/real-tools/build.sh)": built from the Go module proxy, with Go 1.25+';
 
 /** How to get each tool a tier needs, on Debian or Ubuntu and in general. */
 export const HOW_TO_GET: Record<string, string> = {
@@ -28,6 +28,8 @@ export const HOW_TO_GET: Record<string, string> = {
     kwok: BUILD,
     kwokctl: BUILD,
     helm: BUILD,
+    "pilot-discovery": BUILD,
+    "xds-client": BUILD,
     go: "Go 1.25+ from https://go.dev/dl/ (Debian's golang-go is older)",
     openssl: "apt-get install openssl (Debian, Ubuntu); elsewhere your system's openssl package",
     busybox: "apt-get install busybox-static (Debian, Ubuntu); elsewhere a statically linked busybox on PATH",

@@ -2,7 +2,7 @@
 // names it and the command that brings it. In CI a missing piece is a failure, not a skip.
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { PLUGINS, describeMissing, which } from "../real-tools";
+import { PLUGINS, ROOT, describeMissing, which } from "../real-tools";
 import { networkUnavailable } from "./netns";
 
 const TOOLS = [
@@ -15,18 +15,24 @@ const TOOLS = [
     "kwok",
     "kwokctl",
     "helm",
+    "pilot-discovery",
+    "xds-client",
     "openssl",
 ];
+const PLUGIN_NAMES = ["command", "tls", "kubernetes"];
 const BUILD = 'eval "$(bash scripts/real-tools/build.sh)"';
 
 export function realClustersUnavailable(): string | undefined {
     const why: string[] = [];
     const missing = TOOLS.filter((tool) => !which(tool));
     if (missing.length > 0) why.push(describeMissing(missing));
-    if (!PLUGINS || !existsSync(path.join(PLUGINS, "VERSIONS"))) {
+    const plugins = Object.entries(pluginVersions());
+    const absent = plugins.filter(([name, v]) => !PLUGINS || !existsSync(path.join(PLUGINS, `resource-${name}-v${v.asked}`)));
+    if (absent.length > 0) {
         why.push(
-            `needs the Pulumi plugins command, tls and kubernetes in ISTIO_MC_PULUMI_PLUGINS (${BUILD} builds them from ../shared/tool-sources, ` +
-                "or ISTIO_MC_TOOL_SOURCES; they are not on the Go module proxy)",
+            `needs the Pulumi plugins ${absent.map(([name, v]) => `${name} ${v.asked}`).join(", ")} in the folder ISTIO_MC_PULUMI_PLUGINS names ` +
+                `(${BUILD} builds them from ../shared/tool-sources or ISTIO_MC_TOOL_SOURCES, as the Go module proxy does not serve their source; ` +
+                "with network, `PULUMI_HOME=<folder>/.. pulumi plugin install resource NAME VERSION` fills such a folder)",
         );
     }
     const charts = process.env.ISTIO_MC_ISTIO_CHARTS;
@@ -41,14 +47,24 @@ export function realClustersUnavailable(): string | undefined {
     return reason;
 }
 
-/** The plugin versions the tier runs: name -> {asked by the lock file, built and run}. */
+/**
+ * The plugin versions the tier runs: name -> the version the lock file asks for, and the version
+ * that was built and really runs (scripts/real-tools/build.sh records it in VERSIONS; a plugin
+ * installed another way is taken to be the version it is installed as).
+ */
 export function pluginVersions(): Record<string, { asked: string; built: string }> {
-    if (!PLUGINS) return {};
-    return Object.fromEntries(
-        readFileSync(path.join(PLUGINS, "VERSIONS"), "utf8")
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+    const recorded = PLUGINS && existsSync(path.join(PLUGINS, "VERSIONS")) ? readFileSync(path.join(PLUGINS, "VERSIONS"), "utf8") : "";
+    const built = new Map(
+        recorded
             .trim()
             .split("\n")
-            .map((line) => line.split(" "))
-            .map(([name, asked, built]) => [name, { asked, built }]),
+            .map((line) => [line.split(" ")[0], line.split(" ")[2]]),
+    );
+    return Object.fromEntries(
+        PLUGIN_NAMES.map((name) => {
+            const asked: string = lock.packages[`node_modules/@pulumi/${name}`].version;
+            return [name, { asked, built: built.get(name) ?? asked }];
+        }),
     );
 }
