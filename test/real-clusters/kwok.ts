@@ -45,6 +45,9 @@ function binary(name: string): string {
     throw new Error(`${name} is not on PATH: eval "$(bash scripts/real-tools/build.sh)"`);
 }
 
+/** How long a cluster may take to come up: 16 starting at once on two cores take minutes. */
+const SETUP_SECONDS = 300;
+
 /** The slots of the test network: 16 sets of up to 16 clusters. */
 export const SLOTS = 16;
 
@@ -167,9 +170,9 @@ export class KwokClusters {
         };
         const configFile = path.join(this.dir, `${name}.kwokctl.yaml`);
         writeFileSync(configFile, kwokctlConfig(base, `${net}.${index}.1`, this.options));
-        await this.net.mustRun("kwokctl", ["create", "cluster", "--name", name, "--config", configFile, "--wait", "60s"], {
+        await this.net.mustRun("kwokctl", ["create", "cluster", "--name", name, "--config", configFile, "--wait", `${SETUP_SECONDS}s`], {
             env: this.env,
-            timeoutMs: 120_000,
+            timeoutMs: (SETUP_SECONDS + 60) * 1000,
         });
         const kubeconfig = parse(await this.net.mustRun("kwokctl", ["get", "kubeconfig", "--name", name], { env: this.env }));
         return { cluster, kubeconfig };
@@ -186,11 +189,11 @@ export class KwokClusters {
 
     private async addNode(cluster: KwokCluster): Promise<void> {
         await this.kubectl(cluster, ["apply", "-f", "-"], nodeManifest(cluster));
-        await this.kubectl(cluster, ["wait", "--for=condition=Ready", `node/${cluster.name}-node`, "--timeout=60s"]);
+        await this.kubectl(cluster, ["wait", "--for=condition=Ready", `node/${cluster.name}-node`, `--timeout=${SETUP_SECONDS}s`]);
         // What the controllers add to a new cluster by themselves, there: a baseline taken now holds still.
         for (const namespace of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
             for (const object of ["serviceaccount/default", "configmap/kube-root-ca.crt"]) {
-                await this.kubectl(cluster, ["wait", "--for=create", object, "-n", namespace, "--timeout=60s"]);
+                await this.kubectl(cluster, ["wait", "--for=create", object, "-n", namespace, `--timeout=${SETUP_SECONDS}s`]);
             }
         }
     }
@@ -211,9 +214,9 @@ export class KwokClusters {
     }
 
     async start(cluster: KwokCluster): Promise<void> {
-        await this.net.mustRun("kwokctl", ["start", "cluster", "--name", cluster.name, "--wait", "60s"], {
+        await this.net.mustRun("kwokctl", ["start", "cluster", "--name", cluster.name, "--wait", `${SETUP_SECONDS}s`], {
             env: this.env,
-            timeoutMs: 120_000,
+            timeoutMs: (SETUP_SECONDS + 60) * 1000,
         });
     }
 
