@@ -93,6 +93,10 @@ function kwokctlConfig(base: number, address: string, options: ClusterOptions): 
                         : [{ key: "disable-admission-plugins", value: "MutatingAdmissionWebhook,ValidatingAdmissionWebhook" }]),
                 ],
             },
+            // One instance each: a lease renewal that misses its deadline on a loaded machine would make
+            // the component exit, and kwokctl's binary runtime does not restart it.
+            { name: "kube-controller-manager", extraArgs: [{ key: "leader-elect", value: "false" }] },
+            { name: "kube-scheduler", extraArgs: [{ key: "leader-elect", value: "false" }] },
         ],
     };
     return `${stringify(config)}---\n${readFileSync(STAGES, "utf8")}`;
@@ -189,12 +193,40 @@ export class KwokClusters {
 
     private async addNode(cluster: KwokCluster): Promise<void> {
         await this.kubectl(cluster, ["apply", "-f", "-"], nodeManifest(cluster));
-        await this.kubectl(cluster, ["wait", "--for=condition=Ready", `node/${cluster.name}-node`, `--timeout=${SETUP_SECONDS}s`]);
+        await this.waitFor(cluster, ["--for=condition=Ready", `node/${cluster.name}-node`]);
         // What the controllers add to a new cluster by themselves, there: a baseline taken now holds still.
         for (const namespace of ["default", "kube-node-lease", "kube-public", "kube-system"]) {
             for (const object of ["serviceaccount/default", "configmap/kube-root-ca.crt"]) {
-                await this.kubectl(cluster, ["wait", "--for=create", object, "-n", namespace, `--timeout=${SETUP_SECONDS}s`]);
+                await this.waitFor(cluster, ["--for=create", object, "-n", namespace]);
             }
+        }
+    }
+
+    /**
+     * `kubectl wait` for up to SETUP_SECONDS. kube-controller-manager gives up (and exits) when the API
+     * server is not healthy within 20 s of its start, which happens when many clusters start at once
+     * on few cores, and kwokctl's binary runtime does not restart it: between tries,
+     * `kwokctl start cluster` starts again whatever component has exited (it leaves running ones).
+     */
+    private async waitFor(cluster: KwokCluster, args: string[]): Promise<void> {
+        const deadline = Date.now() + SETUP_SECONDS * 1000;
+        for (;;) {
+            const waited = await this.net.run("kubectl", ["--context", cluster.name, "wait", ...args, "--timeout=30s"], {
+                env: this.env,
+                timeoutMs: 90_000,
+            });
+            if (waited.status === 0) return;
+            if (Date.now() > deadline) {
+                const logs = await this.net.run("kwokctl", ["logs", "kube-controller-manager", "--name", cluster.name], {
+                    env: this.env,
+                    timeoutMs: 30_000,
+                });
+                throw new Error(
+                    `kubectl wait ${args.join(" ")} in ${cluster.name} failed: ${waited.stderr.trim()}\n` +
+                        `kube-controller-manager's last lines:\n${logs.stdout.trim().split("\n").slice(-15).join("\n")}`,
+                );
+            }
+            await this.net.run("kwokctl", ["start", "cluster", "--name", cluster.name], { env: this.env, timeoutMs: 60_000 });
         }
     }
 
@@ -220,7 +252,6 @@ export class KwokClusters {
         });
     }
 
-    /** Deletes every cluster of the set (their processes and files). */
     /** Deletes every cluster of the set that kwokctl was asked to make (their processes and files). */
     async delete(): Promise<void> {
         await Promise.all(

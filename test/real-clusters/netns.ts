@@ -66,10 +66,12 @@ export class TestNetwork {
 
     /** `home`: a folder of the test's own that stands in for HOME inside (never the user's). */
     static async create(home: string): Promise<TestNetwork> {
+        // bash, not sh: PID 1 inherits every orphan, and bash reaps them where dash leaves zombies,
+        // which kwokctl would take for components still running (and never start again).
         const setup = `ip link set lo up && ip addr add ${ADDRESS_RANGE} dev lo && echo ready && read -r _`;
         const holder = spawn(
             "unshare",
-            [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "--pid", "--fork", "--kill-child", "sh", "-c", setup],
+            [...(asRoot ? [] : ["--user", "--map-root-user"]), "--net", "--pid", "--fork", "--kill-child", "bash", "-c", setup],
             { stdio: ["pipe", "pipe", "pipe"] },
         );
         let stderr = "";
