@@ -7,7 +7,7 @@ import { added, everything, getJson } from "./real-clusters/inspect";
 import { KwokCluster } from "./real-clusters/kwok";
 import { MeshCase } from "./real-clusters/mesh-case";
 import { assertLabProof } from "./real-clusters/proof";
-import { LEFT_BY_DESIGN, destroy, expectNoChanges, open, readmeCommands, shell, skip, up, useTier } from "./real-clusters/tier";
+import { LEFT_BY_DESIGN, destroy, expectNoChanges, readmeCommands, shell, skip, up, useTier, withCase } from "./real-clusters/tier";
 import { proxyOf } from "./real-clusters/xds";
 
 useTier();
@@ -42,12 +42,11 @@ async function refused(mesh: MeshCase, pattern: RegExp): Promise<void> {
 test(
     "canary upgrade on real API servers: each step's releases and tag webhooks in every cluster, a no-change preview after each; running revisions are never dropped; a failed update leaves the record",
     { skip, timeout: 1_800_000 },
-    async () => {
-        const mesh = await open("canary", 2, { istioVersions: ["1.31.1", "1.31.4"], brokenVersions: ["1.31.9"] });
-        const each = async (check: (c: KwokCluster) => Promise<void>) => {
-            for (const c of mesh.clusters.clusters) await check(c);
-        };
-        try {
+    () =>
+        withCase("canary", 2, { istioVersions: ["1.31.1", "1.31.4"], brokenVersions: ["1.31.9"] }, async (mesh) => {
+            const each = async (check: (c: KwokCluster) => Promise<void>) => {
+                for (const c of mesh.clusters.clusters) await check(c);
+            };
             await up(mesh);
             assert.deepEqual((await mesh.stack.outputs()).istioRevisions, [{ revision: "1-31-1", version: "1.31.1", tags: ["default"] }]);
 
@@ -132,64 +131,53 @@ test(
             await expectNoChanges(mesh, "refresh");
 
             await destroy(mesh);
-        } finally {
-            await mesh.close();
-        }
-    },
+        }),
 );
 
 // ---------------------------------------------------------------------------------------------
 // Contexts that do not lead to a cluster, and clusters that are gone.
 
-test(
-    "a misnamed or unreachable context: one clear error, nothing created in state or in any cluster",
-    { skip, timeout: 600_000 },
-    async () => {
-        const mesh = await open("contexts", 2);
-        try {
-            const [first, second] = mesh.clusters.clusters;
-            const baseline = await everything(mesh.clusters, first);
-            const nothingMade = async () => {
-                const types = (await mesh.stack.exported()).resources.map((r: any) => r.type);
-                assert.deepEqual(
-                    types.filter((t: string) => t !== "pulumi:pulumi:Stack"),
-                    [],
-                    "nothing in state",
-                );
-                assert.deepEqual(added(baseline, await everything(mesh.clusters, first)), [], "nothing in the reachable cluster");
-            };
-            mesh.configure([first, second], {
-                clusters: [mesh.entry(first), mesh.entry(second, { context: "istio-mc-test-no-such-context" })],
-            });
-            let run = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(run.status, 0);
-            assert.match(
-                run.stdout + run.stderr,
-                /clusters\[1\]\.context "istio-mc-test-no-such-context" is not in your kubeconfig \(contexts there: /,
+test("a misnamed or unreachable context: one clear error, nothing created in state or in any cluster", { skip, timeout: 600_000 }, () =>
+    withCase("contexts", 2, {}, async (mesh) => {
+        const [first, second] = mesh.clusters.clusters;
+        const baseline = await everything(mesh.clusters, first);
+        const nothingMade = async () => {
+            const types = (await mesh.stack.exported()).resources.map((r: any) => r.type);
+            assert.deepEqual(
+                types.filter((t: string) => t !== "pulumi:pulumi:Stack"),
+                [],
+                "nothing in state",
             );
-            await nothingMade();
+            assert.deepEqual(added(baseline, await everything(mesh.clusters, first)), [], "nothing in the reachable cluster");
+        };
+        mesh.configure([first, second], {
+            clusters: [mesh.entry(first), mesh.entry(second, { context: "istio-mc-test-no-such-context" })],
+        });
+        let run = await mesh.stack.pulumi(["up", "--yes"]);
+        assert.notEqual(run.status, 0);
+        assert.match(
+            run.stdout + run.stderr,
+            /clusters\[1\]\.context "istio-mc-test-no-such-context" is not in your kubeconfig \(contexts there: /,
+        );
+        await nothingMade();
 
-            await mesh.clusters.stop(second);
-            mesh.configure([first, second]);
-            run = await mesh.stack.pulumi(["up", "--yes"]);
-            assert.notEqual(run.status, 0);
-            assert.match(
-                run.stdout + run.stderr,
-                new RegExp(`clusters\\[1\\] \\(context ${second.name}\\): its API server does not answer \\(.*\\)\\. Start it`),
-            );
-            await nothingMade();
-        } finally {
-            await mesh.close();
-        }
-    },
+        await mesh.clusters.stop(second);
+        mesh.configure([first, second]);
+        run = await mesh.stack.pulumi(["up", "--yes"]);
+        assert.notEqual(run.status, 0);
+        assert.match(
+            run.stdout + run.stderr,
+            new RegExp(`clusters\\[1\\] \\(context ${second.name}\\): its API server does not answer \\(.*\\)\\. Start it`),
+        );
+        await nothingMade();
+    }),
 );
 
 test(
     "clusters that are gone: marked gone they leave the stack on the next update or destroy, named in one warning; what stays is cleaned by the README's commands",
     { skip, timeout: 1_800_000 },
-    async () => {
-        const mesh = await open("gone", 3);
-        try {
+    () =>
+        withCase("gone", 3, {}, async (mesh) => {
             const [first, second, third] = mesh.clusters.clusters;
             const baseline = new Map<KwokCluster, string[]>();
             for (const c of mesh.clusters.clusters) baseline.set(c, await everything(mesh.clusters, c));
@@ -270,8 +258,5 @@ test(
                 await shell(mesh, c, readmeCommands("clean a cluster the stack left"));
                 assert.deepEqual(added(baseline.get(c)!, await everything(mesh.clusters, c)), [], `${c.name} is as before`);
             }
-        } finally {
-            await mesh.close();
-        }
-    },
+        }),
 );

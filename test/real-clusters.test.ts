@@ -16,7 +16,7 @@ import { KwokCluster } from "./real-clusters/kwok";
 import { MeshCase } from "./real-clusters/mesh-case";
 import { assertLabProof } from "./real-clusters/proof";
 import { tail } from "./real-clusters/stack";
-import { LEFT_BY_DESIGN, destroy, expectNoChanges, open, readmeCommands, shell, skip, up, useTier } from "./real-clusters/tier";
+import { LEFT_BY_DESIGN, destroy, expectNoChanges, open, readmeCommands, shell, skip, up, useTier, withCase } from "./real-clusters/tier";
 import { pluginVersions } from "./real-clusters/tools";
 import { HELLOWORLD, endpointsFor, proxyOf } from "./real-clusters/xds";
 
@@ -497,16 +497,12 @@ test(
 test(
     "endpoint discovery, N=6: up, then the lab's proof in every cluster (one gateway endpoint per other network), destroy",
     { skip, timeout: 1_200_000 },
-    async () => {
-        const mesh = await open("six", 6);
-        try {
+    () =>
+        withCase("six", 6, {}, async (mesh) => {
             await up(mesh);
             await assertLabProof(mesh);
             await destroy(mesh);
-        } finally {
-            await mesh.close();
-        }
-    },
+        }),
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -515,9 +511,8 @@ test(
 test(
     "federated discovery, N=3: up, a no-change preview, no remote secret or reader token anywhere, every peer's gateway known",
     { skip, timeout: 1_200_000 },
-    async () => {
-        const mesh = await open("federated", 3, { discovery: "federated" });
-        try {
+    () =>
+        withCase("federated", 3, { discovery: "federated" }, async (mesh) => {
             await up(mesh);
             await expectNoChanges(mesh, "preview");
             for (const c of mesh.clusters.clusters) {
@@ -546,8 +541,5 @@ test(
             // The lab's proof holds with no credential crossing clusters: the endpoints come from the WorkloadEntries.
             await assertLabProof(mesh);
             await destroy(mesh);
-        } finally {
-            await mesh.close();
-        }
-    },
+        }),
 );

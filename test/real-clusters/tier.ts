@@ -44,6 +44,21 @@ export async function open(name: string, count: number, options?: CaseOptions): 
     return mesh;
 }
 
+/** A case for one test: opened, given to `body`, and closed when the test ends (its memory freed for the next). */
+export async function withCase(
+    name: string,
+    count: number,
+    options: CaseOptions | undefined,
+    body: (mesh: MeshCase) => Promise<void>,
+): Promise<void> {
+    const mesh = await open(name, count, options);
+    try {
+        await body(mesh);
+    } finally {
+        await mesh.close();
+    }
+}
+
 /** What destroy leaves by design (README, Destroy): Istio's CRDs with the API groups served for them, istiod's CA ConfigMaps. */
 export const LEFT_BY_DESIGN =
     /^(CustomResourceDefinition\.apiextensions\.k8s\.io [a-z]+\.[a-z.]*istio\.io|APIService\.apiregistration\.k8s\.io v1[a-z0-9]*\.[a-z.]*istio\.io|ConfigMap [a-z0-9-]+\/istio-ca-(root-cert|crl))$/;
