@@ -6,21 +6,26 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { missingTools, which } from "./real-tools";
+import { describeMissing, which } from "./real-tools";
 
 export const ROOT = path.join(__dirname, "..");
 export const PREFIX = `istio-mc-test-${process.pid}`;
 
-/** Why this tier cannot run here (no docker engine, kind, go or busybox), or undefined. */
-export function dockerTierSkip(): string | undefined {
-    const missing = missingTools(["docker", "kind", "kubectl", "go", "busybox"]);
-    if (missing) return missing;
-    if (spawnSync("docker", ["info"]).status !== 0) {
-        const why = "needs a running Docker engine (docker info failed)";
-        if (process.env.CI === "true") throw new Error(`CI runs the host-side tier: ${why}`);
-        return why;
+const HOST_TOOLS = ["docker", "kind", "kubectl", "go", "busybox"];
+
+/** Why this tier cannot run here: every tool missing and a Docker engine that does not answer, in one line; or undefined. */
+export function dockerTierSkip(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const why: string[] = [];
+    const missing = HOST_TOOLS.filter((tool) => !which(tool, env));
+    if (missing.length > 0) why.push(describeMissing(missing));
+    if (!missing.includes("docker") && spawnSync("docker", ["info"], { env }).status !== 0) {
+        why.push(
+            "needs a running Docker engine you may use (docker info failed: start dockerd, or check DOCKER_HOST and your docker group)",
+        );
     }
-    return undefined;
+    if (why.length === 0) return undefined;
+    if (env.CI === "true") throw new Error(`CI runs the host-side tier: ${why.join("; ")}`);
+    return why.join("; ");
 }
 
 export interface Run {
