@@ -7,6 +7,7 @@
 // (kubeconfig text, written to a private temp file) or KUBE_CONTEXT [+ KUBECONFIG].
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { kubectlTarget } from "./host/kubectl-target.cjs";
 import { main, required, run, sleepSync, withTempDir } from "./host/tool";
 
 /** Errors of a webhook or API that is still starting: its Service has no endpoints, its TLS is not set up, its CRDs are not served. */
@@ -28,13 +29,7 @@ function waitForAdmission(): void {
     const manifest = required("MANIFEST");
     const timeout = Number(process.env.TIMEOUT_SECONDS || 300);
     withTempDir("admission", (dir) => {
-        const args: string[] = [];
-        if (process.env.KUBECONFIG_DATA) {
-            writeFileSync(path.join(dir, "kubeconfig"), `${process.env.KUBECONFIG_DATA}\n`, { mode: 0o600 });
-            args.push("--kubeconfig", path.join(dir, "kubeconfig"));
-        } else if (process.env.KUBE_CONTEXT) {
-            args.push("--context", process.env.KUBE_CONTEXT);
-        }
+        const args = kubectlTarget(dir);
         writeFileSync(path.join(dir, "manifest.yaml"), manifest);
         const deadline = Date.now() + timeout * 1000;
         for (;;) {

@@ -12,9 +12,10 @@
 // KUBECONFIG_DATA (kubeconfig text, written to a private file) or KUBE_CONTEXT [+ KUBECONFIG].
 "use strict";
 const { spawnSync } = require("node:child_process");
-const { mkdtempSync, rmSync, writeFileSync } = require("node:fs");
+const { mkdtempSync, rmSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const path = require("node:path");
+const { kubectlTarget } = require("./host/kubectl-target.cjs");
 
 /** @type {Record<string, { kind: string, found: (o: any) => string | undefined, missing: string }>} */
 const WAITS = {
@@ -46,13 +47,7 @@ function main() {
     const timeoutSeconds = Number(process.env.TIMEOUT_SECONDS || 300);
     const dir = mkdtempSync(path.join(tmpdir(), "istio-mc-wait-"));
     try {
-        const target = [];
-        if (process.env.KUBECONFIG_DATA) {
-            writeFileSync(path.join(dir, "kubeconfig"), `${process.env.KUBECONFIG_DATA}\n`, { mode: 0o600 });
-            target.push("--kubeconfig", path.join(dir, "kubeconfig"));
-        } else if (process.env.KUBE_CONTEXT) {
-            target.push("--context", process.env.KUBE_CONTEXT);
-        }
+        const target = kubectlTarget(dir);
         const deadline = Date.now() + timeoutSeconds * 1000;
         for (;;) {
             // A failed read (an API server slow under load, a moment of refused connections) is tried again.
