@@ -45,6 +45,12 @@ export interface MeshCluster {
      * KUBE_CONTEXT plus an optional KUBECONFIG path.
      */
     kubectlEnv: pulumi.Output<Record<string, string>>;
+    /**
+     * How a helper command that talks to several clusters finds this one, with nothing secret in it
+     * (so it can sit in every peer's command inputs): KIND_CLUSTER_NAME (kind gives the kubeconfig),
+     * or KUBE_CONTEXT plus an optional KUBECONFIG file. See scripts/host/kubectl-target.cjs.
+     */
+    commandTarget: Record<string, string>;
     /** In-cluster resources are deletedWith this (the kind cluster); undefined: delete them one by one. */
     deletedWith?: pulumi.Resource;
     /** What in-cluster resources wait for before they are created (e.g. the cluster itself). */
@@ -59,4 +65,10 @@ export function inCluster(cluster: MeshCluster, parent: pulumi.Resource, depends
         dependsOn: [...cluster.ready, ...dependsOn],
         ...(cluster.deletedWith ? { deletedWith: cluster.deletedWith } : {}),
     };
+}
+
+/** MeshCluster.commandTarget of a cluster: kind's name for a kind cluster, else its context and kubeconfig file. */
+export function commandTargetOf(spec: ClusterSpec): Record<string, string> {
+    if (!spec.existing) return { KIND_CLUSTER_NAME: spec.context };
+    return { KUBE_CONTEXT: spec.context, ...(spec.existing.kubeconfig ? { KUBECONFIG: spec.existing.kubeconfig } : {}) };
 }

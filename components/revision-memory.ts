@@ -10,7 +10,6 @@
 // layouts of the DIY backend name a stack differently: `organization/<project>/<stack>` (the project
 // layout, and Pulumi Cloud) and `<stack>` alone (the legacy layout, which rejects any '/').
 import * as pulumi from "@pulumi/pulumi";
-import { Revision, runningRevisions } from "./revisions";
 
 export const READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs";
 
@@ -19,12 +18,13 @@ export function selfStackNames(): string[] {
     return [`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`, pulumi.getStack()];
 }
 
-export async function lastRunningRevisions(): Promise<Revision[]> {
+/** The stack's outputs after its last update ({} for a new stack). */
+export async function lastOutputs(): Promise<Record<string, unknown>> {
     const failures: string[] = [];
     for (const name of selfStackNames()) {
         try {
             const result = await pulumi.runtime.invoke(READ_STACK_OUTPUTS, { name });
-            return runningRevisions(result?.outputs);
+            return result?.outputs ?? {};
         } catch (error) {
             failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
         }

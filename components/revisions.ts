@@ -160,7 +160,7 @@ export function planForConfig(config: MeshConfig, running: Revision[] = []): Rev
 }
 
 /** The stack outputs `runningRevisions` reads back: they are what a later update remembers. */
-export const REMEMBERED_OUTPUTS = ["istioVersion", "istioRevisions"] as const;
+export const REMEMBERED_OUTPUTS = ["istioVersion", "istioRevisions", "discovery", "discoveryLayout", "discoveryRepairs"] as const;
 
 /** What ran after the last update, from the stack's previous outputs. */
 export function runningRevisions(outputs: Record<string, unknown> | undefined): Revision[] {

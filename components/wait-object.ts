@@ -16,8 +16,14 @@ export interface WaitForObjectArgs {
     trigger: pulumi.Input<string>;
 }
 
-/** Its stdout is what the object holds; `secret` keeps it out of state and logs in plain text. */
-export function waitForObject(name: string, args: WaitForObjectArgs, parent: pulumi.Resource, secret = false): pulumi.Output<string> {
+/** Its stdout is what the object holds; `secret` keeps it out of state and logs in plain text. `opts`: more options. */
+export function waitForObject(
+    name: string,
+    args: WaitForObjectArgs,
+    parent: pulumi.Resource,
+    secret = false,
+    opts: pulumi.CustomResourceOptions = {},
+): pulumi.Output<string> {
     return new command.local.Command(
         name,
         {
@@ -32,6 +38,6 @@ export function waitForObject(name: string, args: WaitForObjectArgs, parent: pul
             logging: "stderr", // stdout is what the object holds
             triggers: [args.trigger],
         },
-        { parent, dependsOn: [args.object], ...(secret ? { additionalSecretOutputs: ["stdout"] } : {}) },
+        { parent, dependsOn: [args.object], ...(secret ? { additionalSecretOutputs: ["stdout"] } : {}), ...opts },
     ).stdout;
 }

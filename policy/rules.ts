@@ -1,5 +1,6 @@
 // The mesh's security rules as pure functions over resources (type, props, options), so that
 // the policy pack and the tests share them. Each returns the violations it finds.
+import { remoteSecret } from "../scripts/discovery.cjs";
 
 export interface PolicyResource {
     type: string;
@@ -40,8 +41,44 @@ export function cacertsLayout(r: PolicyResource): string[] {
     return problems;
 }
 
-/** Remote secrets carry the label and annotation Istio looks for, in istio-system, keyed by the cluster name. */
+const DISCOVERY = "node scripts/discovery.cjs apply";
+
+/**
+ * Remote secrets carry the label and annotation Istio looks for, in istio-system, keyed by the
+ * cluster name: those declared as resources (earlier releases), and those endpoint discovery's
+ * command writes, checked as the command makes them from what it is told of each cluster; that
+ * list names each cluster once, with an https address its peers can reach, and no credential.
+ */
 export function remoteSecretLayout(r: PolicyResource): string[] {
+    if (r.type === "command:local:Command" && r.props?.create === DISCOVERY) return discoveryMembers(r);
+    return declaredRemoteSecret(r);
+}
+
+function discoveryMembers(r: PolicyResource): string[] {
+    const problems: string[] = [];
+    const text = String(r.props?.environment?.CLUSTERS ?? "");
+    if (KUBECONFIG_CREDENTIAL.test(text) || PRIVATE_KEY.test(text) || /"token"/.test(text))
+        problems.push(`${r.name}: CLUSTERS holds a credential; it must only name how to reach each cluster`);
+    let members: any[];
+    try {
+        members = JSON.parse(text);
+    } catch {
+        return [`${r.name}: CLUSTERS is not the JSON list of the mesh's clusters`];
+    }
+    const names = members.map((m) => m.clusterName);
+    for (const name of names.filter((n, k) => names.indexOf(n) !== k)) problems.push(`${r.name}: cluster ${name} is listed twice`);
+    for (const member of members) {
+        const server = /^https:\/\/([^/:]+|\[[^\]]+\])/.exec(member.server ?? "")?.[1];
+        if (!server) problems.push(`${r.name}: ${member.clusterName}: server ${member.server} must be an https URL`);
+        else if (/^(127\.|localhost$|\[::1\]$)/.test(server))
+            problems.push(`${r.name}: ${member.clusterName}: server ${member.server} is loopback: its peers cannot reach it`);
+        const secret = remoteSecret(member, { token: "", "ca.crt": "" });
+        problems.push(...declaredRemoteSecret({ type: SECRET_TYPE, name: r.name, props: secret, additionalSecretOutputs: [] }));
+    }
+    return problems;
+}
+
+function declaredRemoteSecret(r: PolicyResource): string[] {
     const name: string = r.props?.metadata?.name ?? "";
     const labelled = r.props?.metadata?.labels?.["istio/multiCluster"] !== undefined;
     if (r.type !== SECRET_TYPE || (!name.startsWith("istio-remote-secret-") && !labelled)) return [];

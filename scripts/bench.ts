@@ -39,26 +39,35 @@ async function evaluationMs(clusterCount: number): Promise<number> {
     return Math.round(performance.now() - start);
 }
 
-async function real(json: boolean | undefined, counts: number[]): Promise<void> {
-    const rows = await realBench(counts, (line) => {
-        if (!json) console.log(line);
-    });
+async function real(json: boolean | undefined, counts: number[], breakdown: boolean | undefined): Promise<void> {
+    const rows = await realBench(
+        counts,
+        (line) => {
+            if (!json) console.log(line);
+        },
+        { breakdown },
+    );
     const first = rows[0];
-    const withRatios = rows.map((r) => ({
-        ...r,
-        upRatio: r.upSeconds / first.upSeconds,
-        destroyRatio: r.destroySeconds / first.destroySeconds,
-    }));
+    const ratio = (value: number, base: number) => (value / base).toFixed(1);
     if (json) {
-        console.log(JSON.stringify({ rows: withRatios }, null, 2));
+        console.log(JSON.stringify({ rows }, null, 2));
         return;
     }
-    console.log("\nclusters  resources  pulumi up  ratio  mesh seen  istiod MiB (max/all)  pulumi destroy  ratio");
-    for (const r of withRatios) {
+    // A Markdown table, as docs/performance.md shows it.
+    console.log("");
+    console.log(
+        "| clusters | resources | state | `pulumi up` | every istiod sees every cluster | `pulumi destroy` | peak memory of the CLI's tree, PSS (RSS) | CPU during `up`: CLI's tree / clusters | istiod, largest / all |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    for (const r of rows) {
         console.log(
-            `${String(r.clusters).padStart(8)}  ${String(r.resources).padStart(9)}  ${r.upSeconds.toFixed(0).padStart(8)}s  ${r.upRatio.toFixed(2).padStart(5)}  ` +
-                `${r.meshSeenSeconds.toFixed(0).padStart(8)}s  ${`${r.istiodMiB.max}/${r.istiodMiB.total}`.padStart(20)}  ` +
-                `${r.destroySeconds.toFixed(0).padStart(13)}s  ${r.destroyRatio.toFixed(2).padStart(5)}`,
+            `| ${r.clusters} | ${r.resources} | ${(r.stateBytes / 1024).toFixed(0)} KB (${(r.stateBytes / 1024 / r.clusters).toFixed(0)} KB a cluster) ` +
+                `| ${r.up.seconds.toFixed(0)} s (×${ratio(r.up.seconds, first.up.seconds)}) ` +
+                `| ${r.meshSeenSeconds.toFixed(0)} s (×${ratio(r.meshSeenSeconds, first.meshSeenSeconds)}) ` +
+                `| ${r.destroy.seconds.toFixed(0)} s (×${ratio(r.destroy.seconds, first.destroy.seconds)}) ` +
+                `| ${r.up.peakMiB.pss} MiB (${r.up.peakMiB.rss} MiB) ` +
+                `| ${r.up.pulumiCpu.toFixed(0)} s / ${r.up.clustersCpu.toFixed(0)} s ` +
+                `| ${r.istiodMiB.max} / ${r.istiodMiB.total} MiB |`,
         );
     }
 }
@@ -68,13 +77,14 @@ async function main() {
         json: { type: "boolean" },
         real: { type: "boolean" },
         counts: { type: "string" },
+        breakdown: { type: "boolean" },
     });
     const { json } = flags;
     if (flags.real) {
         const counts = (flags.counts ?? "1,3,8").split(",").map(Number);
         if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 16))
             usageError(USAGE, `--counts ${flags.counts}: whole numbers from 1 to 16`);
-        return real(json, counts);
+        return real(json, counts, flags.breakdown);
     }
     const rows = [];
     for (const n of COUNTS) {

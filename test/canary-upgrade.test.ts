@@ -71,11 +71,10 @@ function istiods(graph: Graph, i: number) {
 
 const annotation = (r: Recorded) => r.inputs.spec.template.metadata.annotations["istio-multicluster/revision"];
 
-/** No resource of one cluster waits for another cluster's, except the remote secrets (a pair each). */
+/** No resource of one cluster waits for another cluster's (endpoint discovery is no cluster's own). */
 function assertClustersIndependent(graph: Graph) {
     for (const i of CLUSTERS) {
         for (const r of graph.inCluster(`cluster${i}`)) {
-            if (r.name.includes("-reads-")) continue;
             for (const j of CLUSTERS.filter((j) => j !== i)) {
                 const other = graph.inCluster(`cluster${j}`).find((o) => graph.waitsFor(r, o));
                 assert.equal(other, undefined, `${r.name} waits for ${other?.name}`);
@@ -183,7 +182,7 @@ test("shared by both revisions and never replaced: cacerts, PKI, remote secrets,
                 const shared =
                     r.type.startsWith("tls:") ||
                     r.name.endsWith("-cacerts") ||
-                    r.name.includes("-reads-") ||
+                    r.name.startsWith("endpoint-discovery") ||
                     r.name.includes("-federation-") ||
                     (r.type.startsWith("command:") && !r.name.includes("images"));
                 if (!shared) continue;
@@ -229,10 +228,16 @@ test("a stack of the earlier release (one unrevisioned istiod): refused without 
         assert.equal(g.get(`cluster${i}-istio-eastwestgateway`)!.inputs.values.revision, "1-31-1");
         for (const name of sampleDeployments("", i)) assert.equal(annotation(g.get(name)!), "1-31-1");
     }
+    // Outputs of the earlier release: its endpoint discovery per pair is declared once more, to be
+    // forgotten by the next update (components/legacy/remote-access-pairs.ts).
+    const pairs = CLUSTERS.flatMap((i) => CLUSTERS.filter((j) => j !== i).map((j) => `cluster${i}-reads-cluster${j}`));
+    const pairParts = pairs.flatMap((pair) => [`${pair}-token`, `${pair}-token-data`, `${pair}-remote-secret`]);
+    for (const name of pairParts)
+        assert.equal(g.get(name)?.retainOnDelete, true, `${name} is kept in the clusters when it leaves the stack`);
     const cleanup = await up({}, migration.outputs);
     assert.deepEqual(changes(migration.graph, cleanup.graph), {
         added: [],
-        removed: perCluster((i) => [`cluster${i}-istio-istiod`]),
+        removed: [...perCluster((i) => [`cluster${i}-istio-istiod`]), ...pairParts].sort(),
         changed: [],
     });
     assert.deepEqual(changes((await up({})).graph, cleanup.graph), { added: [], removed: [], changed: [] }, "the layout of a fresh stack");

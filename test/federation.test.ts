@@ -15,7 +15,7 @@ for (const count of [2, 3, 4]) {
         assert.equal(secrets.filter((s) => s.inputs.type === "kubernetes.io/service-account-token").length, 0);
         assert.equal(secrets.filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"]).length, 0);
         assert.deepEqual(secrets.map((s) => s.inputs.metadata.name).sort(), Array(count).fill("cacerts"));
-        assert.equal(graph.ofType("istio-multicluster:index:RemoteAccess").length, 0);
+        assert.equal(graph.ofType("istio-multicluster:index:EndpointDiscovery").length, 0);
     });
 
     test(
@@ -120,7 +120,7 @@ test("switching modes swaps the objects of one mode for the other's", async () =
     const b = urns(federated);
     const removed = [...a].filter((u) => !b.has(u));
     const added = [...b].filter((u) => !a.has(u));
-    assert.ok(removed.length > 0 && removed.every((u) => u.includes("RemoteAccess")), "only remote access goes");
+    assert.ok(removed.length > 0 && removed.every((u) => u.includes("EndpointDiscovery")), "only endpoint discovery goes");
     assert.ok(
         added.every((u) => u.includes("FederatedServices")),
         "only federation objects come",

@@ -5,6 +5,8 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { before, test } from "node:test";
+import { formatPlanDiff, planDiff as diffPlans } from "../scripts/plan-diff/diff";
+import type { PlannedResource } from "../scripts/plan-diff/record";
 import { tempDir } from "./temp";
 
 const ROOT = path.join(__dirname, "..");
@@ -66,7 +68,7 @@ test("no change: an empty diff, exit 0", () => {
     );
 });
 
-test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each existing cluster gains its pair of secrets; v2 moves to cluster4", () => {
+test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; endpoint discovery gains cluster4 and nothing else; v2 moves to cluster4", () => {
     withDefault("clusterCount", "4", () => {
         const json = JSON.parse(planDiff("--json"));
         const inGroup = (group: string, change: string) =>
@@ -74,17 +76,21 @@ test("clusterCount 3 -> 4 in Pulumi.yaml: cluster4's resources added; each exist
                 .filter((r: any) => r.group === group && r.change === change)
                 .map((r: any) => r.name)
                 .sort();
-        assert.ok(inGroup("cluster4", "add").length > 30, "the new cluster's resources");
+        assert.ok(inGroup("cluster4", "add").length >= 25, "the new cluster's resources");
         assert.deepEqual(inGroup("cluster4", "remove"), []);
-        for (const i of [1, 2, 3]) {
-            const added = json.resources.filter(
-                (r: any) => r.group === `cluster${i}` && r.change === "add" && r.type === "kubernetes:core/v1:Secret",
-            );
+        for (const i of [1, 2, 3])
             assert.deepEqual(
-                added.map((r: any) => r.name).sort(),
-                [`cluster${i}-reads-cluster4-remote-secret`, `cluster4-reads-cluster${i}-token`].sort(),
+                inGroup(`cluster${i}`, "add").filter((n: string) => !n.includes("helloworld")),
+                [],
             );
-        }
+        const discovery = json.resources.filter((r: any) => r.name.startsWith("endpoint-discovery"));
+        assert.deepEqual(
+            discovery.map((r: any) => [r.change, r.name, r.changes.map((c: any) => c.path)]),
+            [["update", "endpoint-discovery-secrets", ["environment.CLUSTERS[cluster4]"]]],
+        );
+        assert.deepEqual(discovery[0].changes[0].old, undefined);
+        assert.equal(discovery[0].changes[0].new.clusterName, "cluster4");
+        assert.deepEqual(discovery[0].changes[0].new.target, { KIND_CLUSTER_NAME: "istio-4" });
         assert.deepEqual(inGroup("cluster3", "remove"), ["cluster3-samples-helloworld-v2"].sort());
         assert.deepEqual(
             inGroup("cluster3", "add").filter((n: string) => n.includes("helloworld")),
@@ -198,7 +204,10 @@ test("a canary upgrade, step by step: each plan names exactly the Istio releases
             { revision: "1-31-1", version: "1.31.1", tags: ["default"] },
             { revision: "1-31-4", version: "1.31.4", tags: ["canary"] },
         ];
-        writeFileSync(last, JSON.stringify({ istioVersion: "1.31.1", istioRevisions: afterStep1, meshId: "mesh1" }));
+        writeFileSync(
+            last,
+            JSON.stringify({ istioVersion: "1.31.1", istioRevisions: afterStep1, meshId: "mesh1", discoveryLayout: "per-cluster" }),
+        );
         const json = JSON.parse(planDiff("--base", "HEAD", "--last", last, "--json"));
         for (const i of [1, 2, 3]) {
             assert.deepEqual(changed(json, `cluster${i}`), {
@@ -254,7 +263,7 @@ test("a changed key algorithm replaces the CAs, and flags what takes their outpu
     });
 });
 
-test("each side reads its own stack file; a changed secret input shows as [secret], never its value", () => {
+test("each side reads its own stack file; a new peer-facing apiServer changes only what endpoint discovery tells the others", () => {
     const stackFile = path.join(repo, "Pulumi.dev.yaml");
     const clusters = [
         { context: "east", apiServer: "https://10.0.0.1:6443" },
@@ -274,18 +283,41 @@ test("each side reads its own stack file; a changed secret input shows as [secre
         assert.equal(result.status, 0, result.stderr);
         assert.match(
             result.stdout,
-            /~ {2}kubernetes:core\/v1:Secret cluster1-reads-cluster2-remote-secret\n {7}stringData: "\[secret\]" -> "\[secret\]"\n/,
+            /~ {2}command:local:Command endpoint-discovery-secrets\n {7}environment\.CLUSTERS\[cluster2\]\.server: "https:\/\/10\.0\.0\.2:6443" -> "https:\/\/api\.west\.example\.com"\n/,
         );
-        assert.doesNotMatch(result.stdout, /token:|api\.west\.example\.com:|certificate-authority/, "no kubeconfig text");
         assert.match(
             result.stdout,
-            /^summary: 0 to add, 0 to remove, 0 to replace, 1 to update, in 1 group\(s\): cluster1$/m,
+            /^summary: 0 to add, 0 to remove, 0 to replace, 1 to update, in 1 group\(s\): mesh-wide$/m,
             "a new peer-facing apiServer replaces nothing",
         );
     } finally {
         sh("git", ["reset", "-q", "--hard", "HEAD~1"]);
         sh("rm", ["-f", stackFile]);
     }
+});
+
+test("a changed secret input shows as [secret], never its value; a list of clusters in a JSON value is compared cluster by cluster", () => {
+    const resource = (inputs: unknown): PlannedResource => ({
+        urn: "urn:pulumi:dev::istio-multicluster::command:local:Command::c",
+        type: "command:local:Command",
+        name: "c",
+        provider: "",
+        deleteBeforeReplace: false,
+        inputDependencies: [],
+        providerUrn: "",
+        inputs,
+    });
+    const clusters = (servers: string[]) => JSON.stringify(servers.map((server, k) => ({ clusterName: `cluster${k + 1}`, server })));
+    const diff = diffPlans(
+        [resource({ environment: { KEY: { "[secret]": "0123" }, CLUSTERS: clusters(["https://a", "https://b"]) } })],
+        [resource({ environment: { KEY: { "[secret]": "4567" }, CLUSTERS: clusters(["https://a", "https://c", "https://d"]) } })],
+    );
+    assert.deepEqual(diff.resources[0].changes, [
+        { path: "environment.CLUSTERS[cluster2].server", old: "https://b", new: "https://c" },
+        { path: "environment.CLUSTERS[cluster3]", old: undefined, new: { clusterName: "cluster3", server: "https://d" } },
+        { path: "environment.KEY", old: "[secret]", new: "[secret]" },
+    ]);
+    assert.doesNotMatch(formatPlanDiff(diff, "t"), /0123|4567/);
 });
 
 test("bad arguments print the usage and exit 2; --help exits 0", () => {

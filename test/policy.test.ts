@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { PolicyResource, cacertsLayout, credentialsStaySecret, istiodIdentity, remoteSecretLayout, rootKeyStaysOut } from "../policy/rules";
-import { Graph, recordMesh } from "./harness";
+import { buildMesh } from "../components/mesh";
+import { Graph, configFrom, record, recordMesh } from "./harness";
 
 function asPolicy(graph: Graph): PolicyResource[] {
     return graph.resources.map((r) => ({
@@ -48,9 +49,45 @@ test("cacerts-layout fails on a wrong namespace, a missing key, a wrong chain", 
     assert.match(cacertsLayout(chain).join(), /ca-cert\.pem followed by root-cert\.pem/);
 });
 
-test("remote-secret-layout fails without the label, the annotation, or with the wrong key", async () => {
-    const resources = asPolicy((await recordMesh({ clusterCount: "2" })).graph);
+test("remote-secret-layout: endpoint discovery lists each cluster once, at an https address that is not loopback, with no credential", async () => {
+    const resources = asPolicy((await recordMesh({ clusterCount: "3" })).graph);
+    const command = resources.find((r) => r.props?.create === "node scripts/discovery.cjs apply")!;
+    assert.deepEqual(remoteSecretLayout(command), []);
+    const withMembers = (edit: (members: any[]) => void) => {
+        const changed = clone(command);
+        const members = JSON.parse(changed.props.environment.CLUSTERS);
+        edit(members);
+        changed.props.environment.CLUSTERS = JSON.stringify(members);
+        return remoteSecretLayout(changed).join("\n");
+    };
+    assert.match(
+        withMembers((m) => (m[1].server = "https://127.0.0.1:6443")),
+        /cluster2: server https:\/\/127\.0\.0\.1:6443 is loopback/,
+    );
+    assert.match(
+        withMembers((m) => (m[1].server = "http://172.18.0.3:6443")),
+        /cluster2: server http:\/\/172\.18\.0\.3:6443 must be an https URL/,
+    );
+    assert.match(
+        withMembers((m) => m.push(m[0])),
+        /cluster cluster1 is listed twice/,
+    );
+    assert.match(
+        withMembers((m) => (m[2].target = { KUBECONFIG_DATA: "users:\n- user:\n    token: abc" })),
+        /CLUSTERS holds a credential/,
+    );
+    assert.match(
+        withMembers((m) => (m[0].clusterName = "")),
+        /annotation networking\.istio\.io\/cluster is missing/,
+    );
+});
+
+test("remote-secret-layout fails without the label, the annotation, or with the wrong key (the per-pair Secrets of earlier releases)", async () => {
+    // A stack last updated by an earlier release declares its pairs once more (components/legacy/).
+    const { graph } = await record(() => buildMesh(configFrom({ clusterCount: "2", preflight: false }), undefined, { legacyPairs: true }));
+    const resources = asPolicy(graph);
     const secret = resources.find((r) => r.props?.metadata?.name === "istio-remote-secret-cluster2")!;
+    assert.deepEqual(remoteSecretLayout(secret), []);
     const noLabel = clone(secret);
     noLabel.props.metadata.labels = {};
     assert.match(remoteSecretLayout(noLabel).join(), /label istio\/multiCluster must be "true"/);

@@ -1,7 +1,6 @@
 // The same mesh through one cluster interface: kind clusters, or existing clusters.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parse } from "yaml";
 import { buildMesh } from "../components/mesh";
 import { writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -58,17 +57,14 @@ for (const p of PROVISIONERS) {
         }
     });
 
-    test(`[${p.name}] remote secrets: 6, each pointing at the remote's reachable API server`, async () => {
+    test(`[${p.name}] endpoint discovery: every cluster at the API server its peers reach`, async () => {
         const { graph } = await recordMesh(p.values);
-        const secrets = graph
-            .ofType("kubernetes:core/v1:Secret")
-            .filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
-        assert.equal(secrets.length, 6);
-        for (const secret of secrets) {
-            const remote = secret.inputs.metadata.annotations["networking.istio.io/cluster"] as string;
-            const kubeconfig = parse(secret.inputs.stringData[remote]);
-            assert.equal(kubeconfig.clusters[0].cluster.server, p.apiServer(Number(remote.replace("cluster", ""))));
-        }
+        const [command] = graph.ofType("command:local:Command").filter((c) => c.inputs.create === "node scripts/discovery.cjs apply");
+        const members = JSON.parse(command.inputs.environment.CLUSTERS);
+        assert.deepEqual(
+            members.map((m: any) => [m.clusterName, m.server]),
+            [1, 2, 3].map((i) => [`cluster${i}`, p.apiServer(i)]),
+        );
     });
 }
 
@@ -296,9 +292,16 @@ test("[existing] a cluster marked gone: everything in it kept as it is and left 
         assert.deepEqual(r.ignoreChanges, [], r.name);
     }
     assert.equal(graph.named("cluster1-provider").inputs.deleteUnreachable, undefined);
-    // Marking it gone changes no input anywhere: the update that marks it has nothing to send to it.
+    // Marking it gone changes no input but endpoint discovery's mark: the update has nothing to send to it.
     const before = await recordMesh(EXISTING);
     for (const r of graph.resources.filter((x) => x.custom && !x.name.endsWith("-provider"))) {
-        assert.deepEqual(r.inputs, before.graph.named(r.name).inputs, r.name);
+        const expected = structuredClone(before.graph.named(r.name).inputs);
+        const actual = structuredClone(r.inputs);
+        if (r.name === "endpoint-discovery-secrets") {
+            expected.environment.CLUSTERS = JSON.parse(expected.environment.CLUSTERS);
+            expected.environment.CLUSTERS[2].gone = true;
+            actual.environment.CLUSTERS = JSON.parse(actual.environment.CLUSTERS);
+        }
+        assert.deepEqual(actual, expected, r.name);
     }
 });

@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { intToIp, ipToInt, parseCidr } from "../address-plan";
-import { MeshCluster } from "../cluster";
+import { MeshCluster, commandTargetOf } from "../cluster";
 import { ClusterSpec } from "../config";
 import { contextTarget } from "./kube-context";
 
@@ -19,6 +19,7 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
     public readonly apiServerTls?: MeshCluster["apiServerTls"];
     public readonly loadBalancer: MeshCluster["loadBalancer"];
     public readonly kubectlEnv: pulumi.Output<Record<string, string>>;
+    public readonly commandTarget: Record<string, string>;
     /** Never deleted with anything: destroy removes what the program installed, one by one. */
     public readonly deletedWith = undefined;
     public readonly ready: pulumi.Resource[] = [];
@@ -73,8 +74,8 @@ export class ExistingCluster extends pulumi.ComponentResource implements MeshClu
         } else {
             throw new Error(`cluster ${spec.clusterName}: load balancer ${lb.type} is for kind clusters`);
         }
-        const env: Record<string, string> = { KUBE_CONTEXT: spec.context, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) };
-        this.kubectlEnv = pulumi.output(env);
+        this.commandTarget = commandTargetOf(spec);
+        this.kubectlEnv = pulumi.output(this.commandTarget);
         this.registerOutputs({ apiServer: this.apiServer, context: spec.context });
     }
 }

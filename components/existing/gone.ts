@@ -35,6 +35,11 @@ export class GoneClusters {
         return { transformations: [transformation] };
     }
 
+    /** Objects the program keeps in a gone cluster without a resource of their own (named as a person finds them). */
+    leave(cluster: MeshCluster, objects: string[]): void {
+        this.left.get(cluster.provider)?.push(...objects);
+    }
+
     /** One warning per gone cluster, naming what stays in it. Call once the mesh is declared. */
     report(): void {
         for (const cluster of this.clusters.filter((c) => c.spec.gone)) {

@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { carvePool, isIpv4 } from "../address-plan";
-import { MeshCluster } from "../cluster";
+import { MeshCluster, commandTargetOf } from "../cluster";
 import { ClusterSpec } from "../config";
 import { ipv4SubnetOf } from "./docker-network";
 import { kindConfigYaml } from "./kind-config";
@@ -28,6 +28,7 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
     public readonly apiServer: pulumi.Output<string>;
     public readonly loadBalancer: MeshCluster["loadBalancer"];
     public readonly kubectlEnv: pulumi.Output<Record<string, string>>;
+    public readonly commandTarget: Record<string, string>;
     public readonly deletedWith: command.local.Command;
     public readonly ready: pulumi.Resource[];
     /** The docker network's IPv4 subnet the pool is carved from. */
@@ -80,6 +81,7 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
             { parent: this },
         );
         this.kubectlEnv = pulumi.secret(this.kubeconfig.apply((data): Record<string, string> => ({ KUBECONFIG_DATA: data })));
+        this.commandTarget = commandTargetOf(spec);
         this.ready = [kubeconfig];
 
         this.registerOutputs({ apiServer: this.apiServer, context: spec.context, dockerSubnet: this.dockerSubnet });

@@ -1,2 +1,2 @@
-/** kubectl's arguments for the target cluster; `dir` is a private folder for the kubeconfig file. */
-export declare function kubectlTarget(dir: string): string[];
+/** kubectl's arguments for the target cluster (default: this process's environment); `dir` is a private folder for a kubeconfig file. */
+export declare function kubectlTarget(dir: string, target?: Record<string, string | undefined>): string[];

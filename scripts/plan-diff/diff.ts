@@ -43,8 +43,31 @@ function replacingPaths(type: string): RegExp | undefined {
     return undefined;
 }
 
+/** A string that holds JSON (a command's environment variable): compared as the value it holds. */
+function jsonIn(value: unknown): unknown {
+    if (typeof value !== "string" || !/^[[{]/.test(value)) return undefined;
+    try {
+        return JSON.parse(value);
+    } catch {
+        return undefined;
+    }
+}
+
+/** A list of clusters (objects with a clusterName): compared cluster by cluster, whatever their order. */
+function byClusterName(value: unknown): Record<string, unknown> | undefined {
+    if (!Array.isArray(value) || !value.every((v) => typeof v?.clusterName === "string")) return undefined;
+    return Object.fromEntries(value.map((v) => [v.clusterName, v]));
+}
+
 function changedPaths(before: unknown, after: unknown, prefix = ""): InputChange[] {
     if (isDeepStrictEqual(before, after)) return [];
+    const [jsonBefore, jsonAfter] = [jsonIn(before), jsonIn(after)];
+    if (jsonBefore !== undefined && jsonAfter !== undefined) return changedPaths(jsonBefore, jsonAfter, prefix);
+    const [listBefore, listAfter] = [byClusterName(before), byClusterName(after)];
+    if (listBefore && listAfter) {
+        const names = [...new Set([...Object.keys(listBefore), ...Object.keys(listAfter)])];
+        return names.flatMap((n) => changedPaths(listBefore[n], listAfter[n], `${prefix}[${n}]`));
+    }
     const name = prefix.split(".").pop() ?? "";
     const plain = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v) && !isSecret(v);
     if (plain(before) && plain(after)) {

@@ -41,6 +41,23 @@ function resourceRef(container: any, node: any, ref: { resource: string; divisor
     return String(Math.max(1, Math.ceil(cores / Number(ref.divisor ?? 1))));
 }
 
+/** One cluster's istiod pods as its watch reports them. */
+interface Watch {
+    stop(): Promise<void>;
+    /** uid -> the pod's name and address, for pods that have an address and are not being deleted. */
+    pods: Map<string, { name: string; ip: string }>;
+    /** The watch reported something since the last reconcile. */
+    changed: boolean;
+    /** When it started: its first lines are the pods that exist, and only after them is a missing pod gone. */
+    startedAt: number;
+    /** When its kubectl ended, if it did. */
+    endedAt?: number;
+}
+
+/** What the watch prints per event: type, uid, name, address, deletion time. */
+const WATCH_LINE =
+    '{.type}{" "}{.object.metadata.uid}{" "}{.object.metadata.name}{" "}{.object.status.podIP}{" "}{.object.metadata.deletionTimestamp}{"\\n"}';
+
 export class IstiodFleet {
     public readonly running = new Map<string, RunningIstiod>();
     private stopped = false;
@@ -54,37 +71,69 @@ export class IstiodFleet {
         private readonly dir: string,
     ) {}
 
-    /** Watches every cluster of the set, starting and stopping istiods as their pods come and go. */
+    /** Per cluster: a kubectl watch of its istiod pods. */
+    private readonly watches = new Map<KwokCluster, Watch>();
+
+    /**
+     * Watches every cluster of the set (one `kubectl get --watch` each, as a kubelet is told of its
+     * pods), starting and stopping istiods as their pods come and go.
+     */
     start(): void {
         this.loop = (async () => {
             while (!this.stopped) {
-                await Promise.all(this.clusters.clusters.map((c) => this.reconcile(c).catch((e) => this.errors.add(`${c.name}: ${e}`))));
-                await new Promise((resolve) => setTimeout(resolve, 1000));
+                await Promise.all(
+                    this.clusters.clusters.map(async (cluster) => {
+                        let watch = this.watches.get(cluster);
+                        // A watch that ended (its API server away) is made again, at most every 5 s.
+                        if (!watch || (watch.endedAt !== undefined && Date.now() - watch.endedAt > 5000)) watch = this.watch(cluster);
+                        if (!watch.changed || Date.now() - watch.startedAt < 3000) return;
+                        watch.changed = false;
+                        await this.reconcile(cluster, watch).catch((e) => this.errors.add(`${cluster.name}: ${e}`));
+                    }),
+                );
+                await new Promise((resolve) => setTimeout(resolve, 500));
             }
         })();
     }
 
-    private async reconcile(cluster: KwokCluster): Promise<void> {
-        const result = await this.clusters.kubectlResult([
-            "--context",
-            cluster.name,
+    private watch(cluster: KwokCluster): Watch {
+        const args = [
             "get",
             "pods",
             "-n",
             "istio-system",
             "-l",
             "app=istiod",
+            "--watch",
+            "--output-watch-events",
             "-o",
-            "json",
-        ]);
-        if (result.status !== 0) return; // a cluster stopped on purpose, or not answering for a moment
-        const pods: any[] = JSON.parse(result.stdout).items.filter((p: any) => p.status?.podIP && !p.metadata.deletionTimestamp);
-        const live = new Set(pods.map((p) => p.metadata.uid));
+            `jsonpath=${WATCH_LINE}`,
+        ];
+        const watch: Watch = { stop: async () => undefined, pods: new Map(), changed: true, startedAt: Date.now() };
+        const stream = this.clusters.kubectlStream(
+            cluster,
+            args,
+            (line) => {
+                const [type, uid, name, ip, deleting] = line.trim().split(" ");
+                if (type === "DELETED" || !ip || deleting) watch.pods.delete(uid);
+                else watch.pods.set(uid, { name, ip });
+                watch.changed = true;
+            },
+            () => (watch.endedAt = Date.now()),
+        );
+        watch.stop = () => stream.stop();
+        this.watches.set(cluster, watch);
+        return watch;
+    }
+
+    private async reconcile(cluster: KwokCluster, watch: Watch): Promise<void> {
         for (const [uid, istiod] of this.running) {
-            if (istiod.cluster === cluster && !live.has(uid)) await this.kill(uid);
+            if (istiod.cluster === cluster && !watch.pods.has(uid)) await this.kill(uid);
         }
-        for (const pod of pods) {
-            if (!this.running.has(pod.metadata.uid)) await this.launch(cluster, pod);
+        for (const [uid, { name }] of watch.pods) {
+            if (this.running.has(uid)) continue;
+            const pod = JSON.parse(await this.clusters.kubectl(cluster, ["get", "pod", name, "-n", "istio-system", "-o", "json"]));
+            if (pod.metadata.uid === uid && pod.status?.podIP && !pod.metadata.deletionTimestamp) await this.launch(cluster, pod);
         }
     }
 
@@ -180,6 +229,7 @@ export class IstiodFleet {
     async stop(): Promise<void> {
         this.stopped = true;
         await this.loop;
+        await Promise.all([...this.watches.values()].map((w) => w.stop()));
         for (const uid of [...this.running.keys()]) await this.kill(uid);
     }
 }

@@ -235,6 +235,37 @@ export class KwokClusters {
         return this.net.mustRun("kubectl", ["--context", cluster.name, ...args], { env: this.env, input, timeoutMs: 120_000 });
     }
 
+    /**
+     * A long-running kubectl inside the test network (e.g. `get --watch`): `onLine` gets each line
+     * it prints; the result stops it. It ends by itself when its API server goes.
+     */
+    kubectlStream(cluster: KwokCluster, args: string[], onLine: (line: string) => void, onExit: () => void): { stop(): Promise<void> } {
+        const child = this.net.spawn("sh", ["-c", 'echo $$; exec kubectl "$@"', "kubectl", "--context", cluster.name, ...args], {
+            env: this.env,
+        });
+        let pid: string | undefined;
+        let buffered = "";
+        child.stdout!.on("data", (chunk) => {
+            buffered += chunk;
+            const lines = buffered.split("\n");
+            buffered = lines.pop()!;
+            for (const line of lines) {
+                if (pid === undefined) pid = line.trim();
+                else onLine(line);
+            }
+        });
+        child.stderr!.resume();
+        const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+        void exited.then(onExit);
+        child.stdin!.end();
+        return {
+            stop: async () => {
+                if (pid) await this.net.run("kill", [pid]);
+                await exited;
+            },
+        };
+    }
+
     /** kubectl whose failure is an answer (e.g. `auth can-i`, a `get` of what must be gone); no context given. */
     kubectlResult(args: string[], input?: string) {
         return this.net.run("kubectl", args, { env: this.env, input, timeoutMs: 120_000 });

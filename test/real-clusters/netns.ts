@@ -24,6 +24,59 @@ export interface RunOptions {
     env?: NodeJS.ProcessEnv;
     input?: string;
     timeoutMs?: number;
+    /** Samples the resident memory of the command's whole process tree while it runs. */
+    peakMemory?: PeakMemory;
+}
+
+/**
+ * The most memory a process tree held at once, sampled every 500 ms: the sum of its processes'
+ * proportional set sizes (PSS: a page shared by k processes counts 1/k in each, so the plugin
+ * binaries that several processes map count once), and, for comparison, the sum of their resident
+ * set sizes (which counts shared pages once per process). KiB.
+ */
+export class PeakMemory {
+    public pssKiB = 0;
+    public rssKiB = 0;
+    /** CPU time the sampling itself took, ms (reading smaps_rollup walks each process's page tables). */
+    public samplingMs = 0;
+
+    /** Samples the tree under host PID `root` every `everyMs` until `done` settles. */
+    watch(root: number, done: Promise<unknown>, everyMs = 500): void {
+        let running = true;
+        void done.finally(() => (running = false));
+        const sample = () => {
+            if (!running) return;
+            const started = process.cpuUsage();
+            const now = treeMemoryKiB(root);
+            const spent = process.cpuUsage(started);
+            this.samplingMs += (spent.user + spent.system) / 1000;
+            this.pssKiB = Math.max(this.pssKiB, now.pss);
+            this.rssKiB = Math.max(this.rssKiB, now.rss);
+            setTimeout(sample, everyMs);
+        };
+        sample();
+    }
+}
+
+/** PSS and RSS (KiB) of a process and all its descendants, summed, read from the host's /proc. */
+export function treeMemoryKiB(root: number): { pss: number; rss: number } {
+    const total = { pss: 0, rss: 0 };
+    const pending = [root];
+    while (pending.length > 0) {
+        const pid = pending.pop()!;
+        try {
+            const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+            total.pss += Number(/^Pss:\s+(\d+) kB$/m.exec(rollup)?.[1] ?? 0);
+            total.rss += Number(/^Rss:\s+(\d+) kB$/m.exec(rollup)?.[1] ?? 0);
+            for (const task of readdirSync(`/proc/${pid}/task`)) {
+                const children = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+                if (children) pending.push(...children.split(/\s+/).map(Number));
+            }
+        } catch {
+            continue; // ended meanwhile
+        }
+    }
+    return total;
 }
 
 const asRoot = process.getuid?.() === 0;
@@ -113,10 +166,14 @@ export class TestNetwork {
                       child.kill("SIGKILL");
                   }, options.timeoutMs)
                 : undefined;
-            child.on("close", (code, signal) => {
-                if (timer) clearTimeout(timer);
-                resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
-            });
+            const closed = new Promise<void>((done) =>
+                child.on("close", (code, signal) => {
+                    if (timer) clearTimeout(timer);
+                    resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
+                    done();
+                }),
+            );
+            if (options.peakMemory && child.pid) options.peakMemory.watch(child.pid, closed);
             // A command that ends before reading its input closes the pipe: not an error of ours.
             child.stdin!.on("error", () => undefined);
             child.stdin!.end(options.input);
@@ -170,6 +227,27 @@ export class TestNetwork {
                 if (rss) found.push(Number(rss));
             } catch {
                 continue; // ended meanwhile, or not ours to read
+            }
+        }
+        return found;
+    }
+
+    /**
+     * CPU seconds (user + system) used so far by each long-running process inside the namespace, by
+     * host PID: read twice, the difference is what the clusters (API servers, etcd, kwok, istiods) spent.
+     */
+    cpuSeconds(): Map<string, number> {
+        const netns = readlinkSync(`/proc/${this.pid}/ns/net`);
+        const found = new Map<string, number>();
+        for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+            try {
+                if (readlinkSync(`/proc/${pid}/ns/net`) !== netns) continue;
+                const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+                const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+                // utime and stime, in clock ticks (100 a second on Linux); keyed with the start time, so a reused PID is another process.
+                found.set(`${pid}@${fields[19]}`, (Number(fields[11]) + Number(fields[12])) / 100);
+            } catch {
+                continue;
             }
         }
         return found;

@@ -64,3 +64,44 @@ export async function assertLabProof(
         }),
     );
 }
+
+/**
+ * Asks every member cluster's istiod for helloworld's endpoints again and again (one round a second)
+ * until `stop`, and records every answer that is not what the lab shows: for proving that nothing a
+ * proxy is told changes while something else happens (an update that moves the stack, say).
+ */
+export async function watchLabProof(mesh: MeshCase, options: { namespace?: string; members?: KwokCluster[] } = {}) {
+    const namespace = options.namespace ?? "sample";
+    const members = options.members ?? mesh.clusters.clusters;
+    const expected = new Map<KwokCluster, string>();
+    for (const cluster of members) expected.set(cluster, JSON.stringify(await expectedEndpoints(mesh, cluster, namespace, members)));
+    const misses: string[] = [];
+    let rounds = 0;
+    let stopped = false;
+    const loop = (async () => {
+        while (!stopped) {
+            await Promise.all(
+                members.map(async (cluster) => {
+                    try {
+                        const { pod, istiod } = await proxyOf(mesh, cluster, namespace, "app=sleep");
+                        const got = JSON.stringify((await endpointsFor(mesh, istiod, pod, HELLOWORLD(namespace))).sort(byAddress));
+                        if (got !== expected.get(cluster)) misses.push(`${new Date().toISOString()} ${cluster.name}: ${got}`);
+                    } catch (error) {
+                        misses.push(
+                            `${new Date().toISOString()} ${cluster.name}: ${error instanceof Error ? error.message : String(error)}`,
+                        );
+                    }
+                }),
+            );
+            rounds++;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+        }
+    })();
+    return {
+        async stop(): Promise<{ rounds: number; misses: string[] }> {
+            stopped = true;
+            await loop;
+            return { rounds, misses };
+        },
+    };
+}

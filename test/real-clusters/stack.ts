@@ -1,10 +1,10 @@
 // A stack of the program on a file backend of the test's own, run by the real Pulumi CLI inside the
 // test network, the way a user runs it (`pulumi up --yes`, `pulumi preview`, ...).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { projectCopy } from "../real-tools";
-import { RunResult, TestNetwork } from "./netns";
+import { PeakMemory, RunResult, TestNetwork } from "./netns";
 
 export const CONFIG = "istio-multicluster";
 
@@ -14,7 +14,8 @@ export class TestStack {
 
     private constructor(
         private readonly net: TestNetwork,
-        base: string,
+        /** The file backend's folder (PULUMI_BACKEND_URL). */
+        private readonly base: string,
         kubeconfig: string,
     ) {
         const copy = projectCopy(base);
@@ -33,13 +34,60 @@ export class TestStack {
         return stack;
     }
 
-    /** Runs the CLI in the project, inside the test network. */
-    pulumi(args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 900_000): Promise<RunResult> {
-        return this.net.run("pulumi", [...args, "--non-interactive"], {
-            cwd: this.dir,
+    /**
+     * Runs the CLI in the project (or, with `options.project`, in another checkout of the program on
+     * the same stack), inside the test network; `peakMemory` samples its process tree.
+     */
+    pulumi(
+        args: string[],
+        extraEnv: NodeJS.ProcessEnv = {},
+        timeoutMs = 900_000,
+        peakMemory?: PeakMemory,
+        options: { project?: string } = {},
+    ): Promise<RunResult> {
+        if (options.project) writeFileSync(path.join(options.project, "Pulumi.dev.yaml"), readFileSync(this.stackFile, "utf8"));
+        // The stack selected for this project is remembered per project folder: name it for another.
+        return this.net.run("pulumi", [...args, ...(options.project ? ["--stack", "dev"] : []), "--non-interactive"], {
+            cwd: options.project ?? this.dir,
             env: { ...this.env, ...extraEnv },
             timeoutMs,
+            peakMemory,
         });
+    }
+
+    /**
+     * Like `pulumi`, and the CPU seconds (user + system) of the CLI's whole process tree (language host,
+     * program, plugins, the commands they ran), as bash's `times` gives them for its finished children.
+     */
+    async pulumiTimed(args: string[], timeoutMs: number, peakMemory?: PeakMemory): Promise<RunResult & { cpuSeconds: number }> {
+        const script = 'pulumi "$@" --non-interactive; status=$?; times >&2; exit $status';
+        const result = await this.net.run("bash", ["-c", script, "pulumi", ...args], {
+            cwd: this.dir,
+            env: this.env,
+            timeoutMs,
+            peakMemory,
+        });
+        const children = result.stderr.trim().split("\n").pop() ?? "";
+        const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+        return { ...result, cpuSeconds: seconds };
+    }
+
+    /** The size in bytes of the checkpoint file the file backend keeps for stack `dev`. */
+    checkpointBytes(): number {
+        const stacks = path.join(this.base, ".pulumi", "stacks");
+        const find = (dir: string): string | undefined => {
+            for (const entry of readdirSync(dir, { withFileTypes: true })) {
+                const full = path.join(dir, entry.name);
+                if (entry.isDirectory()) {
+                    const found = find(full);
+                    if (found) return found;
+                } else if (/^dev\.json(\.gz)?$/.test(entry.name)) return full;
+            }
+            return undefined;
+        };
+        const file = find(stacks);
+        if (!file) throw new Error(`no checkpoint of stack dev below ${stacks}`);
+        return statSync(file).size;
     }
 
     /** Like `pulumi`, failing with the CLI's output unless it exits 0. */

@@ -1,0 +1,23 @@
+// The program as the release before per-cluster endpoint discovery left it (resources per pair of
+// clusters): the tier makes a stack with it, then moves that stack with the program of this tree.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import * as path from "node:path";
+import { ROOT } from "../real-tools";
+
+/** The last commit whose program keeps endpoint discovery as resources per pair. */
+export const PREVIOUS_RELEASE = "0bc9003e26ad0470d6be05bcae7b85a884f3e170";
+
+/** The program of PREVIOUS_RELEASE in `dir` (this checkout's node_modules linked). */
+export function checkoutPrevious(dir: string): void {
+    const archive = spawnSync("git", ["archive", "--format=tar", PREVIOUS_RELEASE], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
+    if (archive.status !== 0) {
+        throw new Error(
+            `git archive ${PREVIOUS_RELEASE}: ${archive.stderr.toString().trim()} (the tier needs the repository's history: git fetch --unshallow)`,
+        );
+    }
+    mkdirSync(dir, { recursive: true });
+    const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+    if (untar.status !== 0) throw new Error(`extracting ${PREVIOUS_RELEASE}: ${untar.stderr.toString().trim()}`);
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+}
