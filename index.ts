@@ -12,11 +12,10 @@
 //   8. samples     components/sample-apps.ts   helloworld v1/v2 + sleep; `npm run verify`
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, loadConfig } from "./components/config";
-import { discoveryRepairs } from "./components/endpoint-discovery";
+import { discoveryUpkeep } from "./components/endpoint-discovery";
 import { existingPreflight } from "./components/existing/preflight";
 import { kindPreflight } from "./components/kind/preflight";
 import { buildMesh } from "./components/mesh";
-import { DISCOVERY_LAYOUT, keepsLegacyPairs } from "./components/legacy/remote-access-pairs";
 import { lastOutputs } from "./components/revision-memory";
 import { planForConfig, runningRevisions } from "./components/revisions";
 import { PreflightError } from "./components/run";
@@ -47,22 +46,9 @@ async function main() {
     const config = clearly(configure);
     const last = await lastOutputs();
     const revisions = clearly(() => planForConfig(config, runningRevisions(last)));
-    const legacyPairs = keepsLegacyPairs(last, config.discovery);
-    if (legacyPairs) {
-        pulumi.log.warn(
-            "This stack was made by an earlier release, which kept endpoint discovery as resources per pair of clusters. " +
-                "This update hands their objects to one command for the whole mesh and changes nothing in the clusters; " +
-                "the next `pulumi up` forgets the per-pair resources (shown as deletes, of resources marked retained: nothing is deleted): run it once more.",
-        );
-    }
-    const repairs = await discoveryRepairs(config, last);
-    if (repairs.missing.length > 0) {
-        pulumi.log.warn(
-            `endpoint discovery: ${repairs.missing.join("; ")} ${repairs.missing.length === 1 ? "is" : "are"} missing ` +
-                "(deleted outside the program?): this update makes them again.",
-        );
-    }
-    const mesh = buildMesh(config, revisions, { legacyPairs, discoveryRepairs: repairs.count });
+    const discovery = await discoveryUpkeep(config, last);
+    for (const warning of discovery.warnings) pulumi.log.warn(warning);
+    const mesh = buildMesh(config, revisions, discovery.options);
 
     return {
         istioVersion: config.istioVersion,
@@ -71,9 +57,7 @@ async function main() {
         istioRevisions: mesh.revisionsInPlace,
         meshId: config.meshId,
         discovery: config.discovery,
-        // How endpoint discovery is kept (components/legacy/remote-access-pairs.ts reads it back).
-        discoveryLayout: DISCOVERY_LAYOUT,
-        ...(repairs.count > 0 ? { discoveryRepairs: repairs.count } : {}),
+        ...discovery.outputs,
         provisioner: config.provisioner,
         clusters: mesh.clusters.map((cluster, k) => ({
             context: cluster.spec.context,

@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { missingObjects } from "../scripts/discovery.cjs";
 import { MeshCluster, commandTargetOf } from "./cluster";
 import { MeshConfig } from "./config";
+import { DISCOVERY_LAYOUT, keepsLegacyPairs } from "./legacy/remote-access-pairs";
 
 const SCRIPT = "node scripts/discovery.cjs";
 
@@ -94,4 +95,45 @@ export async function discoveryRepairs(config: MeshConfig, last: Record<string, 
     }));
     const missing = await missingObjects(members, known);
     return { count: missing.length > 0 ? count + 1 : count, missing };
+}
+
+/** What endpoint discovery takes over from the stack's last update, and says about it. */
+export interface DiscoveryUpkeep {
+    /** For buildMesh: an earlier release's per-pair resources to declare once more, the count of repairs. */
+    options: { legacyPairs: boolean; discoveryRepairs: number };
+    /** Stack outputs the next update reads back (index.ts). */
+    outputs: Record<string, unknown>;
+    warnings: string[];
+}
+
+export async function discoveryUpkeep(config: MeshConfig, last: Record<string, unknown>): Promise<DiscoveryUpkeep> {
+    const legacyPairs = keepsLegacyPairs(last, config.discovery);
+    const repairs = await discoveryRepairs(config, last);
+    const n = config.clusters.length;
+    const warnings = [
+        ...(legacyPairs
+            ? [
+                  "This stack was made by an earlier release, which kept endpoint discovery as resources per pair of clusters. " +
+                      "This update hands their objects to one command for the whole mesh and changes nothing in the clusters; " +
+                      "the next `pulumi up` forgets the per-pair resources (shown as deletes, of resources marked retained: nothing is deleted): run it once more.",
+              ]
+            : []),
+        ...(repairs.missing.length > 0
+            ? [
+                  `endpoint discovery: ${repairs.missing.join("; ")} ${repairs.missing.length === 1 ? "is" : "are"} missing ` +
+                      "(deleted outside the program?): this update makes them again.",
+              ]
+            : []),
+    ];
+    return {
+        options: { legacyPairs, discoveryRepairs: repairs.count },
+        outputs: {
+            // How endpoint discovery is kept: a later update reads it back (keepsLegacyPairs).
+            discoveryLayout: DISCOVERY_LAYOUT,
+            ...(repairs.count > 0 ? { discoveryRepairs: repairs.count } : {}),
+            // Only on the update that declares an earlier release's pairs once more: `npm run up` then runs the one that forgets them.
+            ...(legacyPairs ? { legacyDiscoveryPairs: n * (n - 1) } : {}),
+        },
+        warnings,
+    };
 }

@@ -5,23 +5,26 @@ import { performance } from "perf_hooks";
 import { meshImages } from "../components/images";
 import { configFrom, recordMesh } from "../test/harness";
 import { DURATIONS, Node, idealGraph, kindOf, makespan, totalWork } from "./bench/model";
-import { realBench } from "./bench/real";
-import { parseFlags, usageError } from "./cli";
+import { RealOptions, realBench } from "./bench/real";
+import { parseConfigFlags, parseFlags, usageError } from "./cli";
 
-const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16]]
+const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16] [--config key=value ...] [--breakdown]]
 
 Evaluates the program under mocks for 1, 3 and 6 clusters and compares the simulated bring-up
 time (makespan) with the mesh's ideal chain and a one-at-a-time run; exits 1 if a target is missed.
 With --real: times a real \`pulumi up\` from nothing and a real \`pulumi destroy\` on N real API
 servers (kwok clusters in a network namespace of the bench's own, the real CLI and plugins, a real
 istiod per cluster; needs what the real-clusters tier needs, see README "Tests"), when every istiod
-tells its sleep proxy about every cluster, and the istiods' memory; each time with its ratio to the first N.
+tells its sleep proxy about every cluster, the state's size, the peak memory and the CPU of the
+CLI's process tree and the clusters' CPU; each time with its ratio to the first N, as a Markdown table.
 
 Options:
-  --json           the rows as JSON
-  --real           real clusters instead of the simulation
-  --counts LIST    with --real: the cluster counts, comma-separated (default 1,3,8)
-  -h, --help       this text
+  --json              the rows as JSON
+  --real              real clusters instead of the simulation
+  --counts LIST       with --real: the cluster counts, comma-separated (default 1,3,8,16)
+  --config key=value  with --real: more stack config, e.g. --config caKeyAlgorithm=ECDSA (repeatable)
+  --breakdown         with --real: where the state's bytes go, by resource type and property
+  -h, --help          this text
 `;
 
 const COUNTS = [1, 3, 6];
@@ -39,13 +42,13 @@ async function evaluationMs(clusterCount: number): Promise<number> {
     return Math.round(performance.now() - start);
 }
 
-async function real(json: boolean | undefined, counts: number[], breakdown: boolean | undefined): Promise<void> {
+async function real(json: boolean | undefined, counts: number[], options: RealOptions): Promise<void> {
     const rows = await realBench(
         counts,
         (line) => {
             if (!json) console.log(line);
         },
-        { breakdown },
+        options,
     );
     const first = rows[0];
     const ratio = (value: number, base: number) => (value / base).toFixed(1);
@@ -77,14 +80,15 @@ async function main() {
         json: { type: "boolean" },
         real: { type: "boolean" },
         counts: { type: "string" },
+        config: { type: "string", multiple: true },
         breakdown: { type: "boolean" },
     });
     const { json } = flags;
     if (flags.real) {
-        const counts = (flags.counts ?? "1,3,8").split(",").map(Number);
+        const counts = (flags.counts ?? "1,3,8,16").split(",").map(Number);
         if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 16))
             usageError(USAGE, `--counts ${flags.counts}: whole numbers from 1 to 16`);
-        return real(json, counts, flags.breakdown);
+        return real(json, counts, { breakdown: flags.breakdown, config: parseConfigFlags(flags.config ?? [], USAGE) });
     }
     const rows = [];
     for (const n of COUNTS) {

@@ -32,8 +32,10 @@ const TOKEN_FOR = "istio-multicluster/reader-token-for";
 const MANAGED = "app.kubernetes.io/managed-by=istio-multicluster";
 const REMOTE_SECRETS = `istio/multiCluster=true,${MANAGED}`;
 const FIELD_MANAGER = "istio-multicluster";
+/** What an API server answers while it is starting, overloaded or away for a moment: worth another try. */
+const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout|the server is currently unable to handle the request|etcdserver: request timed out|EOF$/;
 /** Clusters worked on at once (a kubectl each): enough to overlap the API servers' latency, few enough for a laptop at 16 clusters. */
-const CONCURRENCY = 8;
+const CONCURRENCY = 4;
 
 /** The reader token a cluster issues to `consumer` (a cluster name). */
 const tokenSecretName = (consumer) => `istio-reader-token-${consumer}`;
@@ -151,15 +153,24 @@ function connect(member, dir) {
             child.stdin.on("error", () => undefined);
             child.stdin.end(input);
         });
+    /** Runs a change; one the API server did not take for a passing reason is tried again until `deadline`. */
+    const change = async (more, input, deadline, what) => {
+        for (;;) {
+            const result = await kubectl(more, input);
+            if (result.ok) return;
+            if (!TRANSIENT.test(result.why) || Date.now() >= deadline) throw new Error(`${name}: ${what} failed: ${result.why}`);
+            await sleep(2000);
+        }
+    };
     return {
         member,
         name,
         /** Server-side apply; fields another manager holds (the per-pair resources of earlier releases) are taken over. */
-        async apply(objects) {
+        async apply(objects, deadline) {
             if (objects.length === 0) return;
             const list = JSON.stringify({ apiVersion: "v1", kind: "List", items: objects });
-            const applied = await kubectl(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], list);
-            if (!applied.ok) throw new Error(`${name}: kubectl apply failed: ${applied.why}`);
+            const args = ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"];
+            await change(args, list, deadline, "kubectl apply");
         },
         /** The Secrets `selector` finds; a failed read is tried again until `deadline`. @returns {Promise<any[]>} */
         async secrets(selector, deadline) {
@@ -173,9 +184,7 @@ function connect(member, dir) {
         /** Deletes the Secrets among `found` (default: what `selector` finds) whose names are not in `keep`. */
         async removeOthers(selector, keep, deadline, found) {
             const names = (found ?? (await this.secrets(selector, deadline))).map((s) => s.metadata.name).filter((n) => !keep.includes(n));
-            if (names.length === 0) return;
-            const removed = await kubectl(["delete", "secret", "--ignore-not-found", ...names]);
-            if (!removed.ok) throw new Error(`${name}: kubectl delete secret ${names.join(" ")} failed: ${removed.why}`);
+            if (names.length > 0) await change(["delete", "secret", "--ignore-not-found", ...names], undefined, deadline, `kubectl delete secret ${names.join(" ")}`);
         },
     };
 }
@@ -190,7 +199,7 @@ async function issueTokens(live, members, deadline) {
     const tokens = new Map();
     await eachLimited(live, CONCURRENCY, async (issuer) => {
         const consumers = members.filter((m) => m.clusterName !== issuer.name).map((m) => m.clusterName);
-        await issuer.apply(consumers.map(readerTokenSecret));
+        await issuer.apply(consumers.map(readerTokenSecret), deadline);
         for (let first = true; ; first = false) {
             const found = await issuer.secrets(TOKEN_FOR, deadline);
             if (first) await issuer.removeOthers(TOKEN_FOR, consumers.map(tokenSecretName), deadline, found);
@@ -215,7 +224,10 @@ async function apply(live, members, deadline) {
         const peers = members.filter((m) => m.clusterName !== consumer.name);
         // A gone peer cannot be read: its remote secret stays as it is.
         const readable = peers.filter((peer) => !peer.gone);
-        await consumer.apply(readable.map((peer) => remoteSecret(peer, tokens.get(peer.clusterName).get(consumer.name).data)));
+        await consumer.apply(
+            readable.map((peer) => remoteSecret(peer, tokens.get(peer.clusterName).get(consumer.name).data)),
+            deadline,
+        );
         await consumer.removeOthers(REMOTE_SECRETS, peers.map((p) => remoteSecretName(p.clusterName)), deadline);
     });
     return `endpoint discovery: ${live.length} clusters issue reader tokens and hold remote secrets for their ${members.length - 1} peers`;

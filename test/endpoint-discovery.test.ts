@@ -5,6 +5,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
+import { discoveryRepairs } from "../components/endpoint-discovery";
+import { keepsLegacyPairs } from "../components/legacy/remote-access-pairs";
 import { readerTokenSecret, remoteKubeconfig, remoteSecret } from "../scripts/discovery.cjs";
 import { Graph, Recorded, configFrom, recordMesh } from "./harness";
 import { tempDir } from "./temp";
@@ -168,4 +170,31 @@ test("the objects: a reader token per consumer, a remote secret whose one key is
         "certificate-authority-data": "bGItY2E=",
         "tls-server-name": "kubernetes.default.svc",
     });
+});
+
+test("a stack whose last update was made by an earlier release (outputs without discoveryLayout) declares its pairs once more; no other does", () => {
+    assert.equal(keepsLegacyPairs({}, "endpoint"), false, "a new stack");
+    assert.equal(keepsLegacyPairs({ istioVersion: "1.31.1", discovery: "endpoint" }, "endpoint"), true);
+    assert.equal(keepsLegacyPairs({ istioVersion: "1.31.1" }, "endpoint"), true, "endpoint discovery was the only kind once");
+    assert.equal(keepsLegacyPairs({ istioVersion: "1.31.1", discovery: "federated" }, "endpoint"), false, "no pairs to keep");
+    assert.equal(keepsLegacyPairs({ istioVersion: "1.31.1" }, "federated"), false, "switching to federated deletes the pairs");
+    assert.equal(keepsLegacyPairs({ istioVersion: "1.31.1", discoveryLayout: "per-cluster" }, "endpoint"), false, "moved already");
+});
+
+test("repairs: looked for only on a stack this release updated, in endpoint discovery, with the preflight on; the count is kept otherwise", async () => {
+    const last = {
+        discoveryLayout: "per-cluster",
+        discoveryRepairs: 2,
+        clusters: [{ clusterName: "cluster1" }, { clusterName: "cluster2" }],
+    };
+    for (const [config, previous] of [
+        [configFrom({ clusterCount: "2", preflight: false }), last],
+        [configFrom({ clusterCount: "2", discovery: "federated" }), last],
+        [configFrom({ clusterCount: "1" }), last],
+        [configFrom({ clusterCount: "2" }), { ...last, discoveryLayout: undefined }],
+    ] as const) {
+        const seen = { ...previous } as Record<string, unknown>;
+        if (seen.discoveryLayout === undefined) delete seen.discoveryLayout;
+        assert.deepEqual(await discoveryRepairs(config, seen), { count: 2, missing: [] });
+    }
 });

@@ -70,6 +70,7 @@ test(
             try {
                 const adopt = await up(mesh);
                 assert.match(adopt, /This stack was made by an earlier release, which kept endpoint discovery as resources per pair/);
+                assert.equal((await mesh.stack.outputs()).legacyDiscoveryPairs, 6, "npm run up sees that a second update is due");
                 // The next preview forgets the pairs: each a delete of a resource that is retained (kept in its cluster).
                 const forget = await mesh.stack.pulumi(["preview", "--json"]);
                 assert.equal(forget.status, 0, tail(forget.stdout + forget.stderr));
@@ -87,6 +88,7 @@ test(
             assert.ok(seen.rounds >= 5, `${seen.rounds} rounds`);
             assert.deepEqual(seen.misses, [], "every istiod told its sleep proxy every cluster throughout");
 
+            assert.equal((await mesh.stack.outputs()).legacyDiscoveryPairs, undefined);
             assert.deepEqual(
                 (await mesh.stack.exported()).resources.filter((r: any) => pairParts(r.urn)).map((r: any) => r.urn),
                 [],

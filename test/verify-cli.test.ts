@@ -87,11 +87,17 @@ test("npm run bench takes --help and refuses unknown flags", () => {
         spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "bench.ts"), ...args], { encoding: "utf8", cwd: ROOT });
     const help = run(["--help"]);
     assert.equal(help.status, 0);
-    assert.match(help.stdout, /^Usage: npm run bench -- \[--json\] \[--real \[--counts 1,3,8,16\]\]\n/);
+    assert.match(
+        help.stdout,
+        /^Usage: npm run bench -- \[--json\] \[--real \[--counts 1,3,8,16\] \[--config key=value ...\] \[--breakdown\]\]\n/,
+    );
     const bad = run(["--clusters", "4"]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /^Unknown option '--clusters'.*\n\nUsage: npm run bench/s);
     const counts = run(["--real", "--counts", "1,17"]);
     assert.equal(counts.status, 2);
     assert.match(counts.stderr, /^--counts 1,17: whole numbers from 1 to 16\n\nUsage: npm run bench/);
+    const config = run(["--real", "--config", "ECDSA"]);
+    assert.equal(config.status, 2);
+    assert.match(config.stderr, /^--config takes key=value \(got "ECDSA"\)\n\nUsage: npm run bench/);
 });

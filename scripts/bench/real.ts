@@ -41,6 +41,8 @@ export interface RealRow {
 export interface RealOptions {
     /** Print where the state's bytes go, by resource type and property. */
     breakdown?: boolean;
+    /** More stack config (keys without the project prefix). */
+    config?: Record<string, string>;
 }
 
 /** Runs `pulumi args` on the case's stack and measures it; a failure is an error with the CLI's last lines. */
@@ -81,7 +83,7 @@ export async function realBench(counts: number[], log: (line: string) => void, o
     const rows: RealRow[] = [];
     try {
         for (const n of counts) {
-            const mesh = await MeshCase.open(net, `bench${n}`, n);
+            const mesh = await MeshCase.open(net, `bench${n}`, n, { config: options.config });
             try {
                 const start = performance.now();
                 const up = await measured(mesh, net, ["up", "--yes"]);
