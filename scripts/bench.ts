@@ -8,7 +8,7 @@ import { DURATIONS, Node, idealGraph, kindOf, makespan, totalWork } from "./benc
 import { RealOptions, realBench } from "./bench/real";
 import { parseConfigFlags, parseFlags, usageError } from "./cli";
 
-const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16] [--config key=value ...] [--breakdown]]
+const USAGE = `Usage: npm run bench -- [--json] [--real [--counts 1,3,8,16] [--config key=value ...] [--env KEY=VALUE ...] [--breakdown]]
 
 Evaluates the program under mocks for 1, 3 and 6 clusters and compares the simulated bring-up
 time (makespan) with the mesh's ideal chain and a one-at-a-time run; exits 1 if a target is missed.
@@ -23,6 +23,7 @@ Options:
   --real              real clusters instead of the simulation
   --counts LIST       with --real: the cluster counts, comma-separated (default 1,3,8,16)
   --config key=value  with --real: more stack config, e.g. --config caKeyAlgorithm=ECDSA (repeatable)
+  --env KEY=VALUE     with --real: environment for the CLI, e.g. --env PULUMI_SKIP_CHECKPOINTS=true (repeatable)
   --breakdown         with --real: where the state's bytes go, by resource type and property
   -h, --help          this text
 `;
@@ -81,6 +82,7 @@ async function main() {
         real: { type: "boolean" },
         counts: { type: "string" },
         config: { type: "string", multiple: true },
+        env: { type: "string", multiple: true },
         breakdown: { type: "boolean" },
     });
     const { json } = flags;
@@ -88,7 +90,14 @@ async function main() {
         const counts = (flags.counts ?? "1,3,8,16").split(",").map(Number);
         if (counts.some((n) => !Number.isInteger(n) || n < 1 || n > 16))
             usageError(USAGE, `--counts ${flags.counts}: whole numbers from 1 to 16`);
-        return real(json, counts, { breakdown: flags.breakdown, config: parseConfigFlags(flags.config ?? [], USAGE) });
+        const env = Object.fromEntries(
+            (flags.env ?? []).map((pair) => {
+                const match = /^([A-Za-z_]\w*)=(.*)$/s.exec(pair);
+                if (!match) usageError(USAGE, `--env takes KEY=VALUE (got "${pair}")`);
+                return [match[1], match[2]];
+            }),
+        );
+        return real(json, counts, { breakdown: flags.breakdown, config: parseConfigFlags(flags.config ?? [], USAGE), env });
     }
     const rows = [];
     for (const n of COUNTS) {

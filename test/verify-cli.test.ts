@@ -89,7 +89,7 @@ test("npm run bench takes --help and refuses unknown flags", () => {
     assert.equal(help.status, 0);
     assert.match(
         help.stdout,
-        /^Usage: npm run bench -- \[--json\] \[--real \[--counts 1,3,8,16\] \[--config key=value ...\] \[--breakdown\]\]\n/,
+        /^Usage: npm run bench -- \[--json\] \[--real \[--counts 1,3,8,16\] \[--config key=value ...\] \[--env KEY=VALUE ...\] \[--breakdown\]\]\n/,
     );
     const bad = run(["--clusters", "4"]);
     assert.equal(bad.status, 2);

@@ -43,14 +43,16 @@ export interface RealOptions {
     breakdown?: boolean;
     /** More stack config (keys without the project prefix). */
     config?: Record<string, string>;
+    /** More environment for the CLI. */
+    env?: Record<string, string>;
 }
 
 /** Runs `pulumi args` on the case's stack and measures it; a failure is an error with the CLI's last lines. */
-async function measured(mesh: MeshCase, net: TestNetwork, args: string[]): Promise<RunCost> {
+async function measured(mesh: MeshCase, net: TestNetwork, args: string[], env: Record<string, string>): Promise<RunCost> {
     const peak = new PeakMemory();
     const clustersBefore = net.cpuSeconds();
     const start = performance.now();
-    const result = await mesh.stack.pulumiTimed(args, 1_800_000, peak);
+    const result = await mesh.stack.pulumiTimed(args, 1_800_000, peak, env);
     const seconds = (performance.now() - start) / 1000;
     if (result.status !== 0) {
         throw new Error(`pulumi ${args.join(" ")} failed:\n${(result.stdout + result.stderr).trim().split("\n").slice(-30).join("\n")}`);
@@ -86,7 +88,7 @@ export async function realBench(counts: number[], log: (line: string) => void, o
             const mesh = await MeshCase.open(net, `bench${n}`, n, { config: options.config });
             try {
                 const start = performance.now();
-                const up = await measured(mesh, net, ["up", "--yes"]);
+                const up = await measured(mesh, net, ["up", "--yes"], options.env ?? {});
                 await assertLabProof(mesh, { timeoutMs: 600_000 });
                 const meshSeenSeconds = (performance.now() - start) / 1000;
                 const istiodMiB = istiodMemory(net);
@@ -94,7 +96,7 @@ export async function realBench(counts: number[], log: (line: string) => void, o
                 const resources = exported.resources.length;
                 const stateBytes = mesh.stack.checkpointBytes();
                 if (options.breakdown) for (const line of formatBreakdown(stateBreakdown(exported.text))) log(line);
-                const destroy = await measured(mesh, net, ["destroy", "--yes"]);
+                const destroy = await measured(mesh, net, ["destroy", "--yes"], options.env ?? {});
                 rows.push({ clusters: n, resources, up, meshSeenSeconds, istiodMiB, destroy, stateBytes });
                 log(
                     `  ${n} clusters: up ${cost(up)}; every istiod sees every cluster ${meshSeenSeconds.toFixed(0)} s; ` +

@@ -59,11 +59,16 @@ export class TestStack {
      * Like `pulumi`, and the CPU seconds (user + system) of the CLI's whole process tree (language host,
      * program, plugins, the commands they ran), as bash's `times` gives them for its finished children.
      */
-    async pulumiTimed(args: string[], timeoutMs: number, peakMemory?: PeakMemory): Promise<RunResult & { cpuSeconds: number }> {
+    async pulumiTimed(
+        args: string[],
+        timeoutMs: number,
+        peakMemory?: PeakMemory,
+        extraEnv: NodeJS.ProcessEnv = {},
+    ): Promise<RunResult & { cpuSeconds: number }> {
         const script = 'pulumi "$@" --non-interactive; status=$?; times >&2; exit $status';
         const result = await this.net.run("bash", ["-c", script, "pulumi", ...args], {
             cwd: this.dir,
-            env: this.env,
+            env: { ...this.env, ...extraEnv },
             timeoutMs,
             peakMemory,
         });
