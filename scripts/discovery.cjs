@@ -33,7 +33,15 @@ const MANAGED = "app.kubernetes.io/managed-by=istio-multicluster";
 const REMOTE_SECRETS = `istio/multiCluster=true,${MANAGED}`;
 const FIELD_MANAGER = "istio-multicluster";
 /** What an API server answers while it is starting, overloaded or away for a moment: worth another try. */
-const TRANSIENT = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout|the server is currently unable to handle the request|etcdserver: request timed out|EOF$/;
+/** Errors of an API server that is busy or away for a moment: a change that met one is tried again. */
+const TRANSIENT = [
+    /connection refused|connection reset|unexpected EOF|EOF$|http2: client connection lost/,
+    /i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout/,
+    /the server is currently unable to handle the request|the server was unable to return a response in the time allotted/,
+    /has received too many requests|etcdserver: (request timed out|leader changed)/,
+    /^kubectl did not answer within/,
+];
+const isTransient = (why) => TRANSIENT.some((pattern) => pattern.test(why));
 /** Clusters worked on at once (a kubectl each): enough to overlap the API servers' latency, few enough for a laptop at 16 clusters. */
 const CONCURRENCY = 4;
 
@@ -112,6 +120,9 @@ function remoteSecret(remote, tokenData) {
     };
 }
 
+/** A kubectl call that has not ended by then (its 20 s request timeout aside) is killed and counts as transient. */
+const KUBECTL_LIMIT_MS = 60_000;
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `work` on every item, at most `limit` at once; rejects with the first failure after all settled. */
@@ -139,16 +150,23 @@ function connect(member, dir) {
     /** @param {string[]} more @param {string} [input] @returns {Promise<{ ok: boolean, stdout: string, why: string }>} */
     const kubectl = (more, input) =>
         new Promise((resolve) => {
-            const child = spawn("kubectl", [...args, "--request-timeout=20s", "-n", NAMESPACE, ...more], { stdio: ["pipe", "pipe", "pipe"] });
+            const child = spawn("kubectl", [...args, "--request-timeout=20s", "-n", NAMESPACE, ...more], {
+                stdio: ["pipe", "pipe", "pipe"],
+            });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (chunk) => (stdout += chunk));
             child.stderr.on("data", (chunk) => (stderr += chunk));
-            const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+            let killed = false;
+            const timer = setTimeout(() => {
+                killed = true;
+                child.kill("SIGKILL");
+            }, KUBECTL_LIMIT_MS);
             child.on("error", (error) => (stderr += String(error)));
             child.on("close", (code) => {
                 clearTimeout(timer);
-                resolve({ ok: code === 0, stdout, why: stderr.trim().split("\n").pop() ?? "" });
+                const why = killed ? `kubectl did not answer within ${KUBECTL_LIMIT_MS / 1000} s` : (stderr.trim().split("\n").pop() ?? "");
+                resolve({ ok: code === 0 && !killed, stdout, why });
             });
             child.stdin.on("error", () => undefined);
             child.stdin.end(input);
@@ -158,7 +176,7 @@ function connect(member, dir) {
         for (;;) {
             const result = await kubectl(more, input);
             if (result.ok) return;
-            if (!TRANSIENT.test(result.why) || Date.now() >= deadline) throw new Error(`${name}: ${what} failed: ${result.why}`);
+            if (!isTransient(result.why) || Date.now() >= deadline) throw new Error(`${name}: ${what} failed: ${result.why}`);
             await sleep(2000);
         }
     };
@@ -184,7 +202,13 @@ function connect(member, dir) {
         /** Deletes the Secrets among `found` (default: what `selector` finds) whose names are not in `keep`. */
         async removeOthers(selector, keep, deadline, found) {
             const names = (found ?? (await this.secrets(selector, deadline))).map((s) => s.metadata.name).filter((n) => !keep.includes(n));
-            if (names.length > 0) await change(["delete", "secret", "--ignore-not-found", ...names], undefined, deadline, `kubectl delete secret ${names.join(" ")}`);
+            if (names.length > 0)
+                await change(
+                    ["delete", "secret", "--ignore-not-found", ...names],
+                    undefined,
+                    deadline,
+                    `kubectl delete secret ${names.join(" ")}`,
+                );
         },
     };
 }
@@ -228,7 +252,11 @@ async function apply(live, members, deadline) {
             readable.map((peer) => remoteSecret(peer, tokens.get(peer.clusterName).get(consumer.name).data)),
             deadline,
         );
-        await consumer.removeOthers(REMOTE_SECRETS, peers.map((p) => remoteSecretName(p.clusterName)), deadline);
+        await consumer.removeOthers(
+            REMOTE_SECRETS,
+            peers.map((p) => remoteSecretName(p.clusterName)),
+            deadline,
+        );
     });
     return `endpoint discovery: ${live.length} clusters issue reader tokens and hold remote secrets for their ${members.length - 1} peers`;
 }
@@ -300,4 +328,13 @@ if (require.main === module) {
     });
 }
 
-module.exports = { tokenSecretName, remoteSecretName, readerTokenSecret, remoteSecret, remoteKubeconfig, missingObjects, READER_SERVICE_ACCOUNT };
+module.exports = {
+    isTransient,
+    tokenSecretName,
+    remoteSecretName,
+    readerTokenSecret,
+    remoteSecret,
+    remoteKubeconfig,
+    missingObjects,
+    READER_SERVICE_ACCOUNT,
+};

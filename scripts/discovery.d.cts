@@ -1,5 +1,7 @@
 // Types of what scripts/discovery.cjs exports: the objects of endpoint discovery, as pure functions.
 export declare const READER_SERVICE_ACCOUNT: string;
+/** Whether kubectl's last error line is one of an API server busy or away for a moment (the change is tried again). */
+export declare function isTransient(why: string): boolean;
 /** The reader token a cluster issues to `consumer` (a cluster name). */
 export declare function tokenSecretName(consumer: string): string;
 /** The remote secret by which a cluster reads `remote`. */

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { parse } from "yaml";
 import { discoveryRepairs } from "../components/endpoint-discovery";
 import { keepsLegacyPairs } from "../components/legacy/remote-access-pairs";
-import { readerTokenSecret, remoteKubeconfig, remoteSecret } from "../scripts/discovery.cjs";
+import { isTransient, readerTokenSecret, remoteKubeconfig, remoteSecret } from "../scripts/discovery.cjs";
 import { Graph, Recorded, configFrom, recordMesh } from "./harness";
 import { tempDir } from "./temp";
 
@@ -196,5 +196,27 @@ test("repairs: looked for only on a stack this release updated, in endpoint disc
         const seen = { ...previous } as Record<string, unknown>;
         if (seen.discoveryLayout === undefined) delete seen.discoveryLayout;
         assert.deepEqual(await discoveryRepairs(config, seen), { count: 2, missing: [] });
+    }
+});
+
+test("a change is tried again after an API server that is busy or away for a moment, never after a refusal", () => {
+    for (const why of [
+        "The connection to the server 10.0.0.2:6443 was refused - did you specify the right host or port? dial tcp 10.0.0.2:6443: connect: connection refused",
+        "Unable to connect to the server: net/http: TLS handshake timeout",
+        "error: http2: client connection lost",
+        "Error from server (TooManyRequests): the server has received too many requests and has asked us to try again later",
+        "Error from server: etcdserver: leader changed",
+        "Error from server (Timeout): the server was unable to return a response in the time allotted, but may still be processing the request",
+        "kubectl did not answer within 60 s",
+    ]) {
+        assert.ok(isTransient(why), why);
+    }
+    for (const why of [
+        'Error from server (Forbidden): secrets is forbidden: User "system:serviceaccount:x:y" cannot create resource "secrets"',
+        'Error from server (NotFound): namespaces "istio-system" not found',
+        "error: You must be logged in to the server (Unauthorized)",
+        "",
+    ]) {
+        assert.ok(!isTransient(why), why);
     }
 });

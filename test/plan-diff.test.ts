@@ -321,29 +321,33 @@ test("a changed secret input shows as [secret], never its value; a list of clust
     assert.doesNotMatch(formatPlanDiff(diff, "t"), /0123|4567/);
 });
 
-test(`a stack of the release before per-cluster discovery (${PREVIOUS_RELEASE.slice(0, 7)}): the first update adds the one command and changes no per-pair resource`, { skip: previousReleaseUnavailable() }, () => {
-    // A branch holding that release's program, as a pull request's base would.
-    const archive = spawnSync("git", ["archive", "--format=tar", PREVIOUS_RELEASE], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
-    assert.equal(archive.status, 0, `the repository's history is needed: ${archive.stderr}`);
-    const previous = path.join(tempDir("previous-release"), "tree");
-    mkdirSync(previous);
-    assert.equal(spawnSync("tar", ["-x", "-C", previous], { input: archive.stdout }).status, 0);
-    const git = (...args: string[]) => assert.equal(sh("git", ["--work-tree", previous, ...args]).status, 0, args.join(" "));
-    git("checkout", "-q", "--orphan", "previous");
-    git("add", "-A");
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "previous release");
-    assert.equal(sh("git", ["checkout", "-q", "-f", "main"]).status, 0);
-    try {
-        const json = JSON.parse(planDiff("--base", "previous", "--json"));
-        assert.deepEqual(
-            json.resources.map((r: any) => `${r.change} ${r.name}`).sort(),
-            ["add endpoint-discovery", "add endpoint-discovery-secrets"],
-            "every RemoteAccess pair is declared as before (to be forgotten by the next update)",
-        );
-    } finally {
-        sh("git", ["branch", "-q", "-D", "previous"]);
-    }
-});
+test(
+    `a stack of the release before per-cluster discovery (${PREVIOUS_RELEASE.slice(0, 7)}): the first update adds the one command and changes no per-pair resource`,
+    { skip: previousReleaseUnavailable() },
+    () => {
+        // A branch holding that release's program, as a pull request's base would.
+        const archive = spawnSync("git", ["archive", "--format=tar", PREVIOUS_RELEASE], { cwd: ROOT, maxBuffer: 512 * 1024 * 1024 });
+        assert.equal(archive.status, 0, `the repository's history is needed: ${archive.stderr}`);
+        const previous = path.join(tempDir("previous-release"), "tree");
+        mkdirSync(previous);
+        assert.equal(spawnSync("tar", ["-x", "-C", previous], { input: archive.stdout }).status, 0);
+        const git = (...args: string[]) => assert.equal(sh("git", ["--work-tree", previous, ...args]).status, 0, args.join(" "));
+        git("checkout", "-q", "--orphan", "previous");
+        git("add", "-A");
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "previous release");
+        assert.equal(sh("git", ["checkout", "-q", "-f", "main"]).status, 0);
+        try {
+            const json = JSON.parse(planDiff("--base", "previous", "--json"));
+            assert.deepEqual(
+                json.resources.map((r: any) => `${r.change} ${r.name}`).sort(),
+                ["add endpoint-discovery", "add endpoint-discovery-secrets"],
+                "every RemoteAccess pair is declared as before (to be forgotten by the next update)",
+            );
+        } finally {
+            sh("git", ["branch", "-q", "-D", "previous"]);
+        }
+    },
+);
 
 test("bad arguments print the usage and exit 2; --help exits 0", () => {
     const help = sh(process.execPath, ["--import", "tsx", "scripts/plan-diff.ts", "--help"]);

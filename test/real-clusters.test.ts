@@ -547,13 +547,24 @@ test(
 // Endpoint discovery, N = 6: the proof does not depend on three.
 
 test(
-    "endpoint discovery, N=6: up, then the lab's proof in every cluster (one gateway endpoint per other network), destroy",
+    "endpoint discovery, N=6: up, then the lab's proof in every cluster (one gateway endpoint per other network), destroy leaves only what the README names",
     { skip, timeout: 1_200_000 },
     () =>
         withCase("six", 6, {}, async (mesh) => {
+            const before = new Map<KwokCluster, string[]>();
+            for (const c of mesh.clusters.clusters) before.set(c, await everything(mesh.clusters, c));
             await up(mesh);
             await assertLabProof(mesh);
             await destroy(mesh);
+            assert.deepEqual((await mesh.stack.exported()).resources, []);
+            for (const c of mesh.clusters.clusters) {
+                const left = added(before.get(c)!, await everything(mesh.clusters, c));
+                assert.deepEqual(
+                    left.filter((o) => !LEFT_BY_DESIGN.test(o)),
+                    [],
+                    `${c.name}: left by destroy`,
+                );
+            }
         }),
 );
 

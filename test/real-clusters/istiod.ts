@@ -14,6 +14,9 @@ import { Daemon, TestNetwork } from "./netns";
 
 export const ISTIOD_PORTS = { http: 8080, webhooks: 15017, xds: 15010, secureXds: 15012, monitoring: 15014, ctrlz: 9876 };
 
+/** An istiod the fleet could not start, or one that ended: not a passing state worth asking again. */
+export class IstiodMissing extends Error {}
+
 export interface RunningIstiod {
     cluster: KwokCluster;
     revision: string;
@@ -23,6 +26,8 @@ export interface RunningIstiod {
     startedAt: number;
     log: string;
     process: Daemon;
+    /** Set when the process ended without being stopped by the fleet. */
+    exited?: boolean;
 }
 
 /** A field reference of a container's environment, resolved as the kubelet does for `pod`. */
@@ -204,7 +209,7 @@ export class IstiodFleet {
             env: { PATH: process.env.PATH ?? "", HOME: work, ...env },
             log,
         });
-        this.running.set(pod.metadata.uid, {
+        const running: RunningIstiod = {
             cluster,
             revision: pod.metadata.labels["istio.io/rev"],
             pod: pod.metadata.name,
@@ -212,6 +217,10 @@ export class IstiodFleet {
             startedAt: Date.now(),
             log,
             process: daemon,
+        };
+        this.running.set(pod.metadata.uid, running);
+        void daemon.exited.then(() => {
+            if (this.running.get(pod.metadata.uid) === running) running.exited = true;
         });
     }
 
@@ -221,9 +230,20 @@ export class IstiodFleet {
         await istiod.process.stop();
     }
 
-    /** The istiods of one cluster (and revision). */
+    /**
+     * The istiods of one cluster (and revision). Throws if an istiod could not be started or one
+     * has ended on its own: a proof must not pass, or wait out its timeout, on a control plane
+     * that is not there.
+     */
     of(cluster: KwokCluster, revision?: string): RunningIstiod[] {
-        return [...this.running.values()].filter((i) => i.cluster === cluster && (!revision || i.revision === revision));
+        if (this.errors.size > 0) throw new IstiodMissing(`an istiod could not be started: ${[...this.errors].join("; ")}`);
+        const found = [...this.running.values()].filter((i) => i.cluster === cluster && (!revision || i.revision === revision));
+        const ended = found.find((i) => i.exited);
+        if (ended) {
+            const log = readFileSync(ended.log, "utf8").trim().split("\n").slice(-15).join("\n");
+            throw new IstiodMissing(`${cluster.name}: istiod ${ended.pod} (pilot-discovery) has ended; the end of its log:\n${log}`);
+        }
+        return found;
     }
 
     async stop(): Promise<void> {

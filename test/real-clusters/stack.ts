@@ -135,7 +135,13 @@ export class TestStack {
     }
 }
 
-/** The last lines of a CLI run, enough to see why it failed. */
+/**
+ * Why a CLI run failed: its error lines first (a CI log cut short after a few lines still shows
+ * them), then its last lines.
+ */
 export function tail(text: string, lines = 60): string {
-    return text.trim().split("\n").slice(-lines).join("\n");
+    const all = text.trim().split("\n");
+    const errors = all.filter((line) => /\berror:|^\s*error /i.test(line)).slice(0, 20);
+    const last = all.slice(-lines).join("\n");
+    return errors.length > 0 ? `${errors.join("\n")}\n--- the last ${lines} lines:\n${last}` : last;
 }
