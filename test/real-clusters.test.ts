@@ -7,14 +7,14 @@
 // the clusters that go away.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
 import { added, everything, getJson, helmReleases, remoteKubeconfig, secretData } from "./real-clusters/inspect";
 import { KwokCluster } from "./real-clusters/kwok";
 import { MeshCase } from "./real-clusters/mesh-case";
-import { assertLabProof } from "./real-clusters/proof";
+import { assertLabProof, expectedEndpoints } from "./real-clusters/proof";
 import { tail } from "./real-clusters/stack";
 import { LEFT_BY_DESIGN, destroy, expectNoChanges, open, readmeCommands, shell, skip, up, useTier, withCase } from "./real-clusters/tier";
 import { pluginVersions } from "./real-clusters/tools";
@@ -296,11 +296,39 @@ test(
         console.log(
             `real-clusters: every istiod told its sleep proxy all of helloworld within ${Math.max(...timings.map((t) => t.ms))} ms of asking`,
         );
+        // A gateway's weight is the count of endpoints behind it: a second helloworld pod in cluster1
+        // (a Pod of the test's own, from helloworld-v1's template, so nothing the stack owns changes),
+        // weight 2 at network1's gateway for every other cluster; then it goes again.
+        const [first, second] = mesh.clusters.clusters;
+        const deployment = await getJson(mesh.clusters, first, ["deployment", "helloworld-v1", "-n", "sample"]);
+        const extra = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "helloworld-extra", namespace: "sample", labels: deployment.spec.template.metadata.labels },
+            spec: deployment.spec.template.spec,
+        };
+        const localCount = async () =>
+            (await expectedEndpoints(mesh, first, "sample", mesh.clusters.clusters)).filter((e) => e.port === 5000).length;
+        await mesh.clusters.kubectl(first, ["apply", "-f", "-"], JSON.stringify(extra));
+        try {
+            assert.ok((await within(60_000, async () => (await localCount()) === 2)) !== undefined, "cluster1 runs two helloworld pods");
+            const seenBySecond = await expectedEndpoints(mesh, second, "sample", mesh.clusters.clusters);
+            assert.deepEqual(
+                seenBySecond.filter((e) => e.address === first.gatewayAddress).map((e) => e.weight),
+                [2],
+                "what cluster2's proxy must be told of network1",
+            );
+            await assertLabProof(mesh);
+        } finally {
+            await mesh.clusters.kubectl(first, ["delete", "pod", "helloworld-extra", "-n", "sample", "--wait=false"]);
+        }
+        assert.ok((await within(60_000, async () => (await localCount()) === 1)) !== undefined, "cluster1's extra pod is gone");
+        await assertLabProof(mesh);
     },
 );
 
 test(
-    "endpoint discovery, N=3: right after, `pulumi preview` and `pulumi refresh` find no change; the state holds no key, token or kubeconfig in plain text",
+    "endpoint discovery, N=3: right after, `pulumi preview` and `pulumi refresh` find no change; the state holds no CA key, admin key, reader token or remote kubeconfig, as is or in base64",
     { skip },
     async () => {
         const mesh = labCase();
@@ -324,14 +352,39 @@ test(
                 );
             }
         }
-        const kubeconfig = await mesh.clusters.kubectlResult([
-            "config",
-            "view",
-            "--raw",
-            "-o",
-            "jsonpath={.users[0].user.client-key-data}",
-        ]);
-        assert.ok(kubeconfig.stdout.length > 100 && !text.includes(kubeconfig.stdout), "the admin key is not in the state");
+        // Every secret as it could land in the state: as is, base64-encoded, or one line of a PEM body.
+        const forms = (value: string) => [
+            value,
+            Buffer.from(value).toString("base64"),
+            ...value.split("\n").filter((line) => line.length >= 60 && !line.startsWith("-----")),
+        ];
+        const assertAbsent = (value: string, what: string) => {
+            assert.ok(value.length > 100, `${what}: read back`);
+            for (const form of forms(value)) assert.ok(!text.includes(form), `${what} is not in the state`);
+        };
+        const admin = parse(readFileSync(mesh.clusters.kubeconfig, "utf8"));
+        // Every credential of the kubeconfig the stack was given: each cluster's admin key, and whatever else it holds.
+        const keys = admin.users.filter((u: any) => u.user["client-key-data"]);
+        assert.ok(keys.length >= mesh.clusters.clusters.length, `${keys.length} admin keys in the kubeconfig`);
+        for (const user of admin.users) {
+            const key = user.user["client-key-data"];
+            if (key) {
+                assertAbsent(key, `admin key ${user.name}`);
+                assertAbsent(Buffer.from(key, "base64").toString("utf8"), `admin key ${user.name}, decoded`);
+            }
+            if (user.user.token) assertAbsent(user.user.token, `token of ${user.name}`);
+        }
+        for (const c of mesh.clusters.clusters) {
+            const cacerts = secretData(await getJson(mesh.clusters, c, ["secret", "cacerts", "-n", "istio-system"]));
+            assertAbsent(cacerts["ca-key.pem"], `${c.name}'s intermediate CA key`);
+            // The scan finds what is there: the intermediate certificate is public and in the state.
+            assert.throws(() => assertAbsent(cacerts["ca-cert.pem"], `${c.name}'s intermediate certificate`), /is not in the state/);
+            const remotes = await getJson(mesh.clusters, c, ["secrets", "-n", "istio-system", "-l", "istio/multiCluster=true"]);
+            assert.equal(remotes.items.length, mesh.clusters.clusters.length - 1);
+            for (const remote of remotes.items) {
+                for (const kubeconfig of Object.values(secretData(remote))) assertAbsent(kubeconfig, `${c.name}'s ${remote.metadata.name}`);
+            }
+        }
     },
 );
 
