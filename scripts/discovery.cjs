@@ -33,7 +33,6 @@ const MANAGED = "app.kubernetes.io/managed-by=istio-multicluster";
 const REMOTE_SECRETS = `istio/multiCluster=true,${MANAGED}`;
 const FIELD_MANAGER = "istio-multicluster";
 /** What an API server answers while it is starting, overloaded or away for a moment: worth another try. */
-/** Errors of an API server that is busy or away for a moment: a change that met one is tried again. */
 const TRANSIENT = [
     /connection refused|connection reset|unexpected EOF|EOF$|http2: client connection lost/,
     /i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout/,

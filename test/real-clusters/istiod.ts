@@ -137,7 +137,19 @@ export class IstiodFleet {
         }
         for (const [uid, { name }] of watch.pods) {
             if (this.running.has(uid)) continue;
-            const pod = JSON.parse(await this.clusters.kubectl(cluster, ["get", "pod", name, "-n", "istio-system", "-o", "json"]));
+            // Gone since the watch saw it (a rollout): nothing to start, and no error.
+            const found = await this.clusters.kubectl(cluster, [
+                "get",
+                "pod",
+                name,
+                "-n",
+                "istio-system",
+                "--ignore-not-found",
+                "-o",
+                "json",
+            ]);
+            if (!found.trim()) continue;
+            const pod = JSON.parse(found);
             if (pod.metadata.uid === uid && pod.status?.podIP && !pod.metadata.deletionTimestamp) await this.launch(cluster, pod);
         }
     }
