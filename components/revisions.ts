@@ -159,7 +159,11 @@ export function planForConfig(config: MeshConfig, running: Revision[] = []): Rev
     return planRevisions(config.istioVersion, config.istioCanary, running, { downgrade: config.istioDowngrade });
 }
 
-/** The stack outputs `runningRevisions` reads back: they are what a later update remembers. */
+/**
+ * The stack outputs a later update reads back (runningRevisions, discoveryUpkeep), which plan-diff
+ * carries from one planned update to the next. (`clusters`, which discovery's repairs also read, only
+ * matters with the preflight on, which a plan never runs.)
+ */
 export const REMEMBERED_OUTPUTS = ["istioVersion", "istioRevisions", "discovery", "discoveryLayout", "discoveryRepairs"] as const;
 
 /** What ran after the last update, from the stack's previous outputs. */

@@ -57,7 +57,7 @@ async function real(json: boolean | undefined, counts: number[], options: RealOp
         console.log(JSON.stringify({ rows }, null, 2));
         return;
     }
-    // A Markdown table, as docs/performance.md shows it.
+    // A Markdown table, as the README's "Bring-up time" shows it.
     console.log("");
     console.log(
         "| clusters | resources | state | `pulumi up` | every istiod sees every cluster | `pulumi destroy` | peak memory of the CLI's tree, PSS (RSS) | CPU during `up`: CLI's tree / clusters | istiod, largest / all |",

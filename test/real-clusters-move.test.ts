@@ -48,7 +48,7 @@ test(
         withCase("move", 3, {}, async (mesh) => {
             const previous = path.join(mesh.dir, "previous-release");
             checkoutPrevious(previous);
-            const old = await mesh.stack.pulumi(["up", "--yes"], {}, 900_000, undefined, { project: previous });
+            const old = await mesh.stack.pulumi(["up", "--yes"], {}, 900_000, { project: previous });
             assert.equal(old.status, 0, `pulumi up of the release before failed:\n${tail(old.stdout + old.stderr)}`);
             const pairs = (await mesh.stack.exported()).resources.filter((r: any) => r.type === "istio-multicluster:index:RemoteAccess");
             assert.equal(pairs.length, 6, "the release before keeps a RemoteAccess per ordered pair");

@@ -11,6 +11,7 @@ import { MeshCase } from "../../test/real-clusters/mesh-case";
 import { tempDir } from "../../test/temp";
 import { assertLabProof } from "../../test/real-clusters/proof";
 import { PeakMemory, TestNetwork } from "../../test/real-clusters/netns";
+import { tail } from "../../test/real-clusters/stack";
 import { pluginVersions, realClustersUnavailable } from "../../test/real-clusters/tools";
 import { formatBreakdown, stateBreakdown } from "./state";
 
@@ -55,7 +56,7 @@ async function measured(mesh: MeshCase, net: TestNetwork, args: string[], env: R
     const result = await mesh.stack.pulumiTimed(args, 1_800_000, peak, env);
     const seconds = (performance.now() - start) / 1000;
     if (result.status !== 0) {
-        throw new Error(`pulumi ${args.join(" ")} failed:\n${(result.stdout + result.stderr).trim().split("\n").slice(-30).join("\n")}`);
+        throw new Error(`pulumi ${args.join(" ")} failed:\n${tail(result.stdout + result.stderr)}`);
     }
     let clustersCpu = 0;
     for (const [process, cpu] of net.cpuSeconds()) {

@@ -137,17 +137,15 @@ export class IstiodFleet {
         }
         for (const [uid, { name }] of watch.pods) {
             if (this.running.has(uid)) continue;
-            // Gone since the watch saw it (a rollout): nothing to start, and no error.
-            const found = await this.clusters.kubectl(cluster, [
-                "get",
-                "pod",
-                name,
-                "-n",
-                "istio-system",
-                "--ignore-not-found",
-                "-o",
-                "json",
-            ]);
+            // Gone since the watch saw it (a rollout): nothing to start, and no error. A read that
+            // fails (its API server away for a moment, or stopped by the test) is tried next round;
+            // only a failed start counts among `errors`.
+            const args = ["get", "pod", name, "-n", "istio-system", "--ignore-not-found", "-o", "json"];
+            const found = await this.clusters.kubectl(cluster, args).catch(() => undefined);
+            if (found === undefined) {
+                watch.changed = true;
+                return;
+            }
             if (!found.trim()) continue;
             const pod = JSON.parse(found);
             if (pod.metadata.uid === uid && pod.status?.podIP && !pod.metadata.deletionTimestamp) await this.launch(cluster, pod);

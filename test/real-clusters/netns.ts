@@ -37,8 +37,6 @@ export interface RunOptions {
 export class PeakMemory {
     public pssKiB = 0;
     public rssKiB = 0;
-    /** CPU time the sampling itself took, ms (reading smaps_rollup walks each process's page tables). */
-    public samplingMs = 0;
 
     /** Samples the tree under host PID `root` every `everyMs` until `done` settles. */
     watch(root: number, done: Promise<unknown>, everyMs = 500): void {
@@ -46,10 +44,7 @@ export class PeakMemory {
         void done.finally(() => (running = false));
         const sample = () => {
             if (!running) return;
-            const started = process.cpuUsage();
             const now = treeMemoryKiB(root);
-            const spent = process.cpuUsage(started);
-            this.samplingMs += (spent.user + spent.system) / 1000;
             this.pssKiB = Math.max(this.pssKiB, now.pss);
             this.rssKiB = Math.max(this.rssKiB, now.rss);
             setTimeout(sample, everyMs);
@@ -59,7 +54,7 @@ export class PeakMemory {
 }
 
 /** PSS and RSS (KiB) of a process and all its descendants, summed, read from the host's /proc. */
-export function treeMemoryKiB(root: number): { pss: number; rss: number } {
+function treeMemoryKiB(root: number): { pss: number; rss: number } {
     const total = { pss: 0, rss: 0 };
     const pending = [root];
     while (pending.length > 0) {

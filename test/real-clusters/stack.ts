@@ -36,22 +36,15 @@ export class TestStack {
 
     /**
      * Runs the CLI in the project (or, with `options.project`, in another checkout of the program on
-     * the same stack), inside the test network; `peakMemory` samples its process tree.
+     * the same stack), inside the test network.
      */
-    pulumi(
-        args: string[],
-        extraEnv: NodeJS.ProcessEnv = {},
-        timeoutMs = 900_000,
-        peakMemory?: PeakMemory,
-        options: { project?: string } = {},
-    ): Promise<RunResult> {
+    pulumi(args: string[], extraEnv: NodeJS.ProcessEnv = {}, timeoutMs = 900_000, options: { project?: string } = {}): Promise<RunResult> {
         if (options.project) writeFileSync(path.join(options.project, "Pulumi.dev.yaml"), readFileSync(this.stackFile, "utf8"));
         // The stack selected for this project is remembered per project folder: name it for another.
         return this.net.run("pulumi", [...args, ...(options.project ? ["--stack", "dev"] : []), "--non-interactive"], {
             cwd: options.project ?? this.dir,
             env: { ...this.env, ...extraEnv },
             timeoutMs,
-            peakMemory,
         });
     }
 
@@ -80,19 +73,10 @@ export class TestStack {
     /** The size in bytes of the checkpoint file the file backend keeps for stack `dev`. */
     checkpointBytes(): number {
         const stacks = path.join(this.base, ".pulumi", "stacks");
-        const find = (dir: string): string | undefined => {
-            for (const entry of readdirSync(dir, { withFileTypes: true })) {
-                const full = path.join(dir, entry.name);
-                if (entry.isDirectory()) {
-                    const found = find(full);
-                    if (found) return found;
-                } else if (/^dev\.json(\.gz)?$/.test(entry.name)) return full;
-            }
-            return undefined;
-        };
-        const file = find(stacks);
+        // The project layout keeps it below organization/project/, the legacy layout right here.
+        const file = readdirSync(stacks, { recursive: true, encoding: "utf8" }).find((f) => /(^|\/)dev\.json(\.gz)?$/.test(f));
         if (!file) throw new Error(`no checkpoint of stack dev below ${stacks}`);
-        return statSync(file).size;
+        return statSync(path.join(stacks, file)).size;
     }
 
     /** Like `pulumi`, failing with the CLI's output unless it exits 0. */
